@@ -1,0 +1,109 @@
+// Package vendorhttp is the small piece of HTTP plumbing both vendor clients
+// share: one pacer per vendor that every request waits on, and the
+// classification of transport failures. It knows no vendor's API.
+package vendorhttp
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Pacer paces every request of one vendor client: a token bucket (rps,
+// burst) that all goroutines share, plus a pause that a 429 or a
+// Retry-After imposes on all of them at once, not only on the request that
+// was refused. After a 429 the rate is also halved for SlowFor, then
+// restored, so a client that found the vendor's real ceiling below its
+// configured one does not keep hitting it.
+type Pacer struct {
+	lim *rate.Limiter
+
+	mu         sync.Mutex
+	base       rate.Limit
+	pauseUntil time.Time
+	slowUntil  time.Time
+	throttled  int
+	// now is replaceable in tests.
+	now func() time.Time
+}
+
+// SlowFor is how long the rate stays halved after a 429.
+const SlowFor = 30 * time.Second
+
+// NewPacer returns a pacer allowing rps requests per second with bursts of
+// burst. rps <= 0 means unlimited (the labs unthrottled in benchmarks).
+func NewPacer(rps float64, burst int) *Pacer {
+	limit := rate.Limit(rps)
+	if rps <= 0 {
+		limit = rate.Inf
+	}
+	if burst < 1 {
+		burst = 1
+	}
+	return &Pacer{lim: rate.NewLimiter(limit, burst), base: limit, now: time.Now}
+}
+
+// Wait blocks until the caller may send one request, or ctx ends.
+func (p *Pacer) Wait(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		now := p.now()
+		pause := p.pauseUntil.Sub(now)
+		if !p.slowUntil.IsZero() && now.After(p.slowUntil) {
+			p.lim.SetLimit(p.base)
+			p.slowUntil = time.Time{}
+		}
+		p.mu.Unlock()
+		if pause <= 0 {
+			break
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return p.lim.Wait(ctx)
+}
+
+// Throttled records that the vendor answered 429. Every request waits at
+// least retryAfter (or one second when the vendor gave none) and the rate is
+// halved for SlowFor.
+func (p *Pacer) Throttled(retryAfter time.Duration) {
+	if retryAfter <= 0 {
+		retryAfter = time.Second
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.throttled++
+	p.pauseLocked(retryAfter)
+	if p.base != rate.Inf {
+		p.lim.SetLimit(p.base / 2)
+		p.slowUntil = p.now().Add(SlowFor)
+	}
+}
+
+// Pause makes every request wait at least d from now, without changing the
+// rate: for a vendor that reports its bucket is nearly empty.
+func (p *Pacer) Pause(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pauseLocked(d)
+}
+
+func (p *Pacer) pauseLocked(d time.Duration) {
+	if until := p.now().Add(d); until.After(p.pauseUntil) {
+		p.pauseUntil = until
+	}
+}
+
+// ThrottledCount returns how many 429s the pacer has been told of.
+func (p *Pacer) ThrottledCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.throttled
+}
