@@ -1,0 +1,156 @@
+package exec
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/numsync/numsync/internal/plan"
+)
+
+// verifyChunk is one Read of verification and what it found.
+type verifyChunk struct {
+	vr      *vendorRun
+	nodes   []*node
+	numbers []string
+	states  map[string]plan.State
+	reads   int
+	err     error
+	skipped bool // not read: the run was stopped first
+}
+
+// verify reads back every number of a done operation (this run's and an
+// earlier part's alike: the run is what is verified) and fails those whose
+// live state is not what the plan wanted. Reads run up to each vendor's
+// concurrency; a stop ends verification early and leaves the run
+// interrupted, so the resumed run verifies again.
+func (r *runner) verify() {
+	vctx, cancel := context.WithCancel(r.waitCtx)
+	defer cancel()
+	go func() {
+		select {
+		case <-r.stop:
+			cancel()
+		case <-vctx.Done():
+		}
+	}()
+
+	var chunks []*verifyChunk
+	for _, vr := range r.vendors {
+		byNumber := map[string][]*node{}
+		var order []string
+		for _, n := range r.nodes {
+			if n.vr != vr || n.rec.State != plan.StateDone {
+				continue
+			}
+			num := n.rec.Op.Number
+			if _, ok := byNumber[num]; !ok {
+				order = append(order, num)
+			}
+			byNumber[num] = append(byNumber[num], n)
+		}
+		for part := range slices.Chunk(order, r.cfg.ReadBatch) {
+			c := &verifyChunk{vr: vr, numbers: part}
+			for _, num := range part {
+				c.nodes = append(c.nodes, byNumber[num]...)
+			}
+			chunks = append(chunks, c)
+		}
+	}
+	if len(chunks) == 0 {
+		return
+	}
+
+	var g errgroup.Group
+	groups := map[*vendorRun]*errgroup.Group{}
+	for _, vr := range r.vendors {
+		vg := &errgroup.Group{}
+		vg.SetLimit(vr.limit)
+		groups[vr] = vg
+	}
+	for _, vr := range r.vendors {
+		vg := groups[vr]
+		g.Go(func() error {
+			for _, c := range chunks {
+				if c.vr != vr {
+					continue
+				}
+				vg.Go(func() error {
+					r.verifyRead(vctx, c)
+					return nil
+				})
+			}
+			return vg.Wait()
+		})
+	}
+	_ = g.Wait() // the reads report through their chunks
+
+	var updates []plan.OpUpdate
+	for _, c := range chunks {
+		vr := c.vr
+		vr.sum.Reads += c.reads
+		if c.skipped || c.err != nil {
+			vr.sum.Unverified += len(c.nodes)
+			if c.err != nil {
+				r.log.Warn("could not verify numbers", "vendor", vr.name, "numbers", len(c.numbers), "err", c.err)
+			}
+			if c.skipped {
+				r.interrupted = true
+			}
+			continue
+		}
+		for _, num := range c.numbers {
+			if live, ok := c.states[num]; ok {
+				r.learn(vr, live)
+			}
+		}
+		for _, n := range c.nodes {
+			live, present := c.states[n.rec.Op.Number]
+			if why := Mismatch(live, present, n.rec.Op); why != "" {
+				vr.sum.VerifyFailed++
+				reason := "verify: live state differs: " + why
+				r.log.Warn("verification found a difference", "op", n.rec.Op.ID, "reason", reason)
+				r.setState(n, plan.StateFailed)
+				n.rec.LastError = reason
+				updates = append(updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: plan.StateFailed, Error: reason})
+				continue
+			}
+			vr.sum.Verified++
+		}
+	}
+	r.record(updates)
+}
+
+// verifyRead reads one chunk, retrying transient failures with backoff.
+func (r *runner) verifyRead(ctx context.Context, c *verifyChunk) {
+	for try := 1; ; try++ {
+		if ctx.Err() != nil {
+			c.skipped = true
+			return
+		}
+		c.reads++
+		states, err := safeRead(r.reqCtx, c.vr.v, c.numbers)
+		if err == nil {
+			c.states, c.err = states, nil
+			return
+		}
+		c.err = err
+		if !plan.IsTransient(err) || try >= r.cfg.MaxAttempts {
+			return
+		}
+		if r.cfg.Sleep(ctx, r.backoff(try, plan.RetryAfter(err))) != nil {
+			c.skipped = true
+			return
+		}
+	}
+}
+
+// backoff is Config.backoff made safe for the verification goroutines,
+// which share the one Rand.
+func (r *runner) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	r.randMu.Lock()
+	defer r.randMu.Unlock()
+	return r.cfg.backoff(attempt, retryAfter)
+}
