@@ -1,0 +1,429 @@
+package oneuc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/numsync/numsync/internal/plan"
+)
+
+// searchConcurrency bounds the block searches one Apply runs at once.
+const searchConcurrency = 4
+
+// BatchKey batches activations (collection/activate, BatchSize numbers per
+// request); updates and releases go one number per request.
+func (c *Client) BatchKey(op plan.Op) (string, int) {
+	if op.Action == plan.Activate {
+		return "activate", c.batch
+	}
+	return "", 1
+}
+
+// Apply carries out ops and returns one Result per op, in order. Writes are
+// sent once: a failure to get an answer is reported as Retry (the request
+// certainly did not reach OneUC) or Unknown (it may have), never retried
+// here.
+func (c *Client) Apply(ctx context.Context, ops []plan.Op) []plan.Result {
+	results := make([]plan.Result, len(ops))
+	var acts []int
+	for i, op := range ops {
+		results[i].OpID = op.ID
+		if op.Vendor != "" && op.Vendor != plan.OneUC {
+			results[i] = failed(op, &plan.VendorError{Vendor: plan.OneUC, Number: op.Number,
+				Code: "wrong_vendor", Message: "operation is for " + string(op.Vendor), Err: plan.ErrNotSupported})
+			continue
+		}
+		if err := checkE164(op.Number); err != nil {
+			results[i] = failed(op, &plan.VendorError{Vendor: plan.OneUC, Number: op.Number,
+				Code: "invalid_number", Message: err.Error()})
+			continue
+		}
+		switch op.Action {
+		case plan.Activate:
+			acts = append(acts, i)
+		case plan.Update:
+			results[i] = c.update(ctx, op)
+		case plan.Release:
+			results[i] = c.release(ctx, op)
+		default:
+			results[i] = failed(op, &plan.VendorError{Vendor: plan.OneUC, Number: op.Number,
+				Code: "unsupported_action", Message: "oneuc cannot " + string(op.Action), Err: plan.ErrNotSupported})
+		}
+	}
+	if len(acts) > 0 {
+		c.activate(ctx, ops, acts, results)
+	}
+	return results
+}
+
+func failed(op plan.Op, err error) plan.Result {
+	return plan.Result{OpID: op.ID, Outcome: plan.Failed, Err: err}
+}
+
+// writeFailure turns a write that got no usable answer into a result: a
+// request that never left is Retry; one that may have been acted on is
+// Unknown; a 429 is Retry; a 5xx is Unknown unless it is a definite
+// refusal; anything else is a permanent failure.
+func (c *Client) writeFailure(op plan.Op, ans *answer, err error) plan.Result {
+	res := plan.Result{OpID: op.ID}
+	if err != nil {
+		res.Err = withNumber(err, op.Number)
+		var ns *errNotSent
+		switch {
+		case errors.As(err, &ns) && plan.IsTransient(err):
+			res.Outcome = plan.Retry
+		case errors.As(err, &ns):
+			res.Outcome = plan.Failed
+		default:
+			res.Outcome = plan.Unknown
+		}
+		return res
+	}
+	ve := c.httpError(ans, op.Number)
+	res.Err = ve
+	switch {
+	case ans.status == http.StatusTooManyRequests:
+		res.Outcome = plan.Retry
+	case ans.status >= 500 && ve.Temporary:
+		res.Outcome = plan.Unknown
+	default:
+		ve.Temporary = false
+		res.Outcome = plan.Failed
+	}
+	return res
+}
+
+// writeBody wraps data in Kazoo's write envelope, with accept_charges so
+// the write is not a dry run.
+func writeBody(data any) ([]byte, error) {
+	return json.Marshal(map[string]any{"data": data, "accept_charges": true})
+}
+
+// update PATCHes the CNAM and E911 fields the op changes. PATCH merges (RFC
+// 7396), so fields the op does not concern are left alone; POST would wipe
+// them.
+func (c *Client) update(ctx context.Context, op plan.Op) plan.Result {
+	data := map[string]any{}
+	if op.After.CNAM != nil {
+		if *op.After.CNAM == "" {
+			data["cnam"] = nil
+		} else {
+			data["cnam"] = map[string]any{"display_name": *op.After.CNAM}
+		}
+	}
+	if a := op.After.E911; a != nil {
+		// Every address field, null where the new address has none, or
+		// the old value would survive the merge.
+		data["e911"] = map[string]any{
+			"street_address":   a.StreetAddress,
+			"extended_address": nullIfEmpty(a.ExtendedAddress),
+			"locality":         a.Locality,
+			"region":           a.Region,
+			"postal_code":      a.PostalCode,
+			"caller_name":      nullIfEmpty(a.CallerName),
+		}
+	}
+	if len(data) == 0 {
+		return plan.Result{OpID: op.ID, Outcome: plan.Done}
+	}
+	body, err := writeBody(data)
+	if err != nil {
+		return failed(op, fmt.Errorf("oneuc: encode update: %w", err))
+	}
+	path, _ := c.numberPath(op.Number) // checked by Apply
+	ans, err := c.call(ctx, http.MethodPatch, path, nil, body)
+	if err != nil || ans.status != http.StatusOK {
+		return c.writeFailure(op, ans, err)
+	}
+	res := plan.Result{OpID: op.ID, Outcome: plan.Done}
+	if doc, err := decodeNumber(ans.env.Data); err == nil && ans.decodeErr == nil {
+		st := doc.state(op.Number)
+		res.After = &st
+	}
+	return res
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// release DELETEs the number. A 404 bad_identifier means it is already
+// off the account: the release is done.
+func (c *Client) release(ctx context.Context, op plan.Op) plan.Result {
+	path, _ := c.numberPath(op.Number) // checked by Apply
+	ans, err := c.call(ctx, http.MethodDelete, path, nil, nil)
+	if err != nil {
+		return c.writeFailure(op, ans, err)
+	}
+	switch {
+	case ans.status == http.StatusOK:
+		st := plan.State{Number: op.Number, Status: "available"}
+		if doc, derr := decodeNumber(ans.env.Data); derr == nil && doc.State != "" {
+			st.Status = doc.State
+		}
+		return plan.Result{OpID: op.ID, Outcome: plan.Done, After: &st}
+	case ans.status == http.StatusNotFound && ans.env.message() == msgBadIdentifier:
+		return plan.Result{OpID: op.ID, Outcome: plan.Done}
+	}
+	return c.writeFailure(op, ans, nil)
+}
+
+// activate puts the ops at idx in service: numbers the account holds go
+// straight to collection/activate; the others are first discovered by one
+// carrier search per block of ten.
+func (c *Client) activate(ctx context.Context, ops []plan.Op, idx []int, results []plan.Result) {
+	var send []int
+	byBlock := map[string][]int{}
+	for _, i := range idx {
+		op := ops[i]
+		switch {
+		case op.Before.Status == "in_service":
+			// Activating an in_service number is a no-op at Kazoo.
+			st := plan.State{Number: op.Number, Status: "in_service"}
+			results[i] = plan.Result{OpID: op.ID, Outcome: plan.Done, After: &st}
+		case directActivation[op.Before.Status] || (op.Before.Status != "" &&
+			op.Before.Status != "released" && op.Before.Status != "deleted"):
+			send = append(send, i)
+		default:
+			b := block(op.Number)
+			byBlock[b] = append(byBlock[b], i)
+		}
+	}
+	if len(byBlock) > 0 {
+		send = append(send, c.discover(ctx, ops, byBlock, results)...)
+	}
+	sort.Ints(send)
+	for start := 0; start < len(send); start += c.batch {
+		end := min(start+c.batch, len(send))
+		c.activateBatch(ctx, ops, send[start:end], results)
+	}
+}
+
+// block returns the search prefix naming number's block of ten: "+" and
+// its first ten digits.
+func block(number string) string {
+	if len(number) > blockDigits+1 {
+		return number[:blockDigits+1]
+	}
+	return number
+}
+
+// discover searches each block once (concurrently, a few at a time) and
+// returns the ops whose number a search returned; the others get their
+// result here.
+func (c *Client) discover(ctx context.Context, ops []plan.Op, byBlock map[string][]int, results []plan.Result) []int {
+	blocks := make([]string, 0, len(byBlock))
+	for b := range byBlock {
+		blocks = append(blocks, b)
+	}
+	sort.Strings(blocks)
+	var (
+		mu    sync.Mutex
+		found []int
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, searchConcurrency)
+	)
+	for _, b := range blocks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			avail, err := c.searchBlock(ctx, b)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, i := range byBlock[b] {
+				op := ops[i]
+				switch {
+				case err != nil:
+					// A search changes nothing, so the activation was not
+					// attempted: Retry when the search may work later.
+					out := plan.Failed
+					if plan.IsTransient(err) {
+						out = plan.Retry
+					}
+					results[i] = plan.Result{OpID: op.ID, Outcome: out, Err: withNumber(err, op.Number)}
+				case !avail[op.Number]:
+					results[i] = failed(op, &plan.VendorError{Vendor: plan.OneUC, Number: op.Number,
+						Code: "not_available", Message: "not available from the carrier (no search on " + b + " returned it)"})
+				default:
+					found = append(found, i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return found
+}
+
+// searchBlock returns the numbers a carrier search on block returns. A
+// recent answer is reused, and concurrent searches of one block share one
+// request.
+func (c *Client) searchBlock(ctx context.Context, b string) (map[string]bool, error) {
+	c.blocksMu.Lock()
+	if sb, ok := c.blocks[b]; ok && c.clockNow().Sub(sb.at) < discoveryTTL {
+		c.blocksMu.Unlock()
+		return sb.numbers, nil
+	}
+	c.blocksMu.Unlock()
+	v, err, _ := c.searches.Do(b, func() (any, error) {
+		q := url.Values{"prefix": {b}, "quantity": {strconv.Itoa(searchQuantity)}}
+		ans, err := c.get(ctx, "/v2/phone_numbers", q)
+		if err != nil {
+			return nil, fmt.Errorf("oneuc: search %s: %w", b, err)
+		}
+		if ans.status != http.StatusOK {
+			return nil, fmt.Errorf("oneuc: search %s: %w", b, c.httpError(ans, ""))
+		}
+		var hits []struct {
+			E164   string `json:"e164"`
+			Number string `json:"number"`
+		}
+		if err := json.Unmarshal(ans.env.Data, &hits); err != nil {
+			return nil, fmt.Errorf("oneuc: search %s: %w", b, &plan.VendorError{Vendor: plan.OneUC,
+				Status: ans.status, Code: "bad_answer", Message: "unreadable search answer", Err: err})
+		}
+		set := make(map[string]bool, len(hits))
+		for _, h := range hits {
+			if h.E164 != "" {
+				set[h.E164] = true
+			}
+			if h.Number != "" {
+				set[h.Number] = true
+			}
+		}
+		c.blocksMu.Lock()
+		c.blocks[b] = searchedBlock{at: c.clockNow(), numbers: set}
+		c.blocksMu.Unlock()
+		return set, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]bool), nil
+}
+
+// activateBatch sends one collection/activate and reads its answer number
+// by number; numbers the answer does not mention are checked against live
+// state.
+func (c *Client) activateBatch(ctx context.Context, ops []plan.Op, idx []int, results []plan.Result) {
+	numbers := make([]string, len(idx))
+	for k, i := range idx {
+		numbers[k] = ops[i].Number
+	}
+	body, err := writeBody(map[string]any{"numbers": numbers})
+	if err != nil {
+		for _, i := range idx {
+			results[i] = failed(ops[i], fmt.Errorf("oneuc: encode activation: %w", err))
+		}
+		return
+	}
+	ans, err := c.call(ctx, http.MethodPut, c.accountPath("phone_numbers/collection/activate"), nil, body)
+	if err != nil {
+		for _, i := range idx {
+			results[i] = c.writeFailure(ops[i], nil, err)
+		}
+		return
+	}
+	verdicts, _ := decodeCollection(ans.status, ans.env, numbers)
+	var unmentioned []int
+	for _, i := range idx {
+		op := ops[i]
+		v, ok := verdicts[op.Number]
+		if !ok {
+			unmentioned = append(unmentioned, i)
+			continue
+		}
+		results[i] = plan.Result{OpID: op.ID, Outcome: v.outcome, After: v.after}
+		if v.err != nil {
+			results[i].Err = v.err
+		}
+	}
+	if len(unmentioned) == 0 {
+		return
+	}
+	// The answer left numbers out. When it settled none at all and was not
+	// a success, the request failed as a whole: classify it by its status
+	// (a 5xx is Unknown, and the executor reads live state before sending
+	// again, so the client does not spend a GET per number here).
+	if len(verdicts) == 0 && (ans.status < 200 || ans.status >= 300) {
+		cause := faultCause(ans.env)
+		for _, i := range unmentioned {
+			res := c.writeFailure(ops[i], ans, nil)
+			// A definite refusal (missing_provider_url, fault by carrier)
+			// answered for the whole request is about one number; it
+			// fails only the number it names, or the only one sent. The
+			// others' fate is unknown.
+			if res.Outcome == plan.Failed && ans.status >= 500 && len(idx) > 1 && ops[i].Number != cause {
+				res = plan.Result{OpID: ops[i].ID, Outcome: plan.Unknown, Err: &plan.VendorError{
+					Vendor: plan.OneUC, Number: ops[i].Number, Status: ans.status, Code: "unknown_outcome",
+					Message: "the activation request was refused as a whole", Temporary: true, Err: res.Err}}
+			}
+			results[i] = res
+		}
+		return
+	}
+	c.checkLive(ctx, ops, unmentioned, results, ans)
+}
+
+// checkLive decides activations the answer did not settle by reading the
+// numbers: in_service is Done; anything else stays Unknown (the executor
+// checks again before resending).
+func (c *Client) checkLive(ctx context.Context, ops []plan.Op, idx []int, results []plan.Result, ans *answer) {
+	numbers := make([]string, len(idx))
+	for k, i := range idx {
+		numbers[k] = ops[i].Number
+	}
+	why := "the activation answer did not mention the number"
+	if ans.status != http.StatusOK {
+		why = fmt.Sprintf("the activation request failed (HTTP %d)", ans.status)
+	}
+	live, err := c.Read(ctx, numbers)
+	for _, i := range idx {
+		op := ops[i]
+		if err != nil {
+			results[i] = plan.Result{OpID: op.ID, Outcome: plan.Unknown, Err: &plan.VendorError{
+				Vendor: plan.OneUC, Number: op.Number, Status: ans.status, Code: "unknown_outcome",
+				Message: why + "; its live state could not be read", Temporary: true, Err: err}}
+			continue
+		}
+		st, held := live[op.Number]
+		if held && st.Status == "in_service" {
+			results[i] = plan.Result{OpID: op.ID, Outcome: plan.Done, After: &st}
+			continue
+		}
+		state := "not on the account"
+		if held {
+			state = "state " + strconv.Quote(st.Status)
+		}
+		var cause error
+		if ans.status >= 300 {
+			cause = c.httpError(ans, op.Number)
+		}
+		results[i] = plan.Result{OpID: op.ID, Outcome: plan.Unknown, Err: &plan.VendorError{
+			Vendor: plan.OneUC, Number: op.Number, Status: ans.status, Code: "unknown_outcome",
+			Message: why + "; live: " + state, Temporary: true, Err: cause}}
+	}
+}
+
+// faultCause returns the number a whole-request fault names in data.cause,
+// or "".
+func faultCause(env *envelope) string {
+	var d struct {
+		Cause json.RawMessage `json:"cause"`
+	}
+	if json.Unmarshal(env.Data, &d) != nil {
+		return ""
+	}
+	return rawString(d.Cause)
+}

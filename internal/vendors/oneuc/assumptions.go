@@ -1,0 +1,88 @@
+package oneuc
+
+import "time"
+
+// This file gathers, in one place, what the client assumes about OneUC's API
+// beyond what its own pages document (vendors.md marks these "kazoo" or
+// "assumed"). When the real service turns out to differ, this is the file to
+// correct; the lab (lab/) implements the same assumptions independently.
+
+const (
+	// gregorianOffset converts Kazoo's Gregorian seconds (seconds since
+	// 0001-01-01) to Unix seconds: Unix = Gregorian - gregorianOffset (kazoo).
+	gregorianOffset = 62167219200
+
+	// listPageSize is the page_size the client asks for when listing. Kazoo
+	// defaults to 50; the lab allows up to 1000 (assumed).
+	listPageSize = 1000
+
+	// searchQuantity is the quantity asked of a carrier search on a block of
+	// ten numbers (a ten-digit prefix). Ten is enough to return every number
+	// of the block; Kazoo's maximum is 500.
+	searchQuantity = 10
+
+	// blockDigits is how many leading digits of an E.164 number name its
+	// block for a discovery search (vendors.md: "ten digits, a block of ten
+	// numbers").
+	blockDigits = 10
+
+	// assumedRefillPerSec is the rate at which Kazoo's token bucket refills
+	// (kazoo default: 100 tokens, 10 per second). The answer reports only
+	// tokens.remaining, so the pause needed to refill is computed from it.
+	assumedRefillPerSec = 10.0
+
+	// lowTokens is the remaining-token level under which the client pauses
+	// all requests until the bucket is back at this level. It must exceed
+	// the number of requests that can be in flight at once, or those would
+	// still meet a 429 after the pause starts.
+	lowTokens = 20
+
+	// discoveryTTL is how long the client trusts a block search's answer for
+	// later batches; Kazoo keeps searched numbers in "discovery" for a while
+	// (assumed: at least this long).
+	discoveryTTL = 10 * time.Minute
+
+	// getAttempts is how many times an idempotent GET (listing page, number,
+	// search) is tried before its error is returned. Writes are tried once:
+	// the executor decides whether to send them again.
+	getAttempts = 4
+
+	// getBackoff is the first pause between GET attempts; it doubles, with
+	// jitter, up to getBackoffMax.
+	getBackoff    = 200 * time.Millisecond
+	getBackoffMax = 5 * time.Second
+
+	// readConcurrency bounds the GETs Read keeps in flight at once.
+	readConcurrency = 8
+
+	// maxAnswerBytes caps how much of an answer is read, so a broken proxy
+	// cannot make the client buffer without limit.
+	maxAnswerBytes = 64 << 20
+)
+
+// Kazoo's words that the client acts on (kazoo, doc).
+const (
+	// msgMissingProviderURL: activation of a number no search returned.
+	msgMissingProviderURL = "missing_provider_url"
+	// msgFaultByCarrier: the carrier refused to provision the number.
+	msgFaultByCarrier = "fault by carrier"
+	// msgMultipleChoice: an ambiguous E911 address.
+	msgMultipleChoice = "multiple_choice"
+	// msgInvalidData: a validation failure, such as an address that does not
+	// geocode.
+	msgInvalidData = "invalid data"
+	// msgBadIdentifier: the number is not on the account.
+	msgBadIdentifier = "bad_identifier"
+	// msgTooManyRequests: over the rate limit.
+	msgTooManyRequests = "too_many_requests"
+)
+
+// directActivation lists the states in which the account holds a number
+// that it can activate without a carrier search (vendors.md).
+var directActivation = map[string]bool{
+	"reserved":  true,
+	"available": true,
+	"port_in":   true,
+	"aging":     true,
+	"discovery": true,
+}
