@@ -1,0 +1,487 @@
+package firstorion
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/vendors/vendorhttp"
+)
+
+// Config is what the client needs to reach one First Orion business. It is
+// filled by cmd from the configuration file; the package never reads the
+// environment.
+type Config struct {
+	// URL is the API base, e.g. https://api.forp-lab.com; paths start with
+	// /v1/auth and /exchange/v1.
+	URL string
+	// BusinessID is the business whose numbers are managed.
+	BusinessID string
+	// APIKey and SecretKey are exchanged for a token. They are sent only in
+	// the auth request's headers and never logged.
+	APIKey    string
+	SecretKey string
+	// RPS and Burst pace every request of the client, auth included (the
+	// vendor limits per API key, and the lab counts every request). RPS 0
+	// means the lab's default of 10; a negative RPS means unlimited. Burst
+	// 0 means max(1, RPS).
+	RPS   float64
+	Burst int
+	// BatchSize is the most numbers one write carries: 1 to MaxBatch, 0
+	// for 100.
+	BatchSize int
+	// Timeout bounds each request; 0 means 30 s.
+	Timeout time.Duration
+	// HTTPClient is used for every request; nil means a default client.
+	HTTPClient *http.Client
+	// Logger receives debug and warning records; nil discards them.
+	Logger *slog.Logger
+}
+
+// Option adjusts a Client beyond its Config, mostly for tests.
+type Option func(*Client)
+
+// WithClock replaces the clock used for the token schedule.
+func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// WithListRetries sets how many times a listing request (GET, idempotent)
+// is tried on a transient failure, and the first backoff pause, which
+// doubles with jitter. Writes are never retried by the client.
+func WithListRetries(attempts int, backoff time.Duration) Option {
+	return func(c *Client) {
+		if attempts >= 1 {
+			c.getAttempts = attempts
+		}
+		if backoff > 0 {
+			c.backoff = backoff
+		}
+	}
+}
+
+// WithPageLimit sets the listing page size (1 to MaxPageLimit); the
+// default is MaxPageLimit. Tests use small pages to make long listings
+// cheaply.
+func WithPageLimit(n int) Option {
+	return func(c *Client) {
+		if n >= 1 && n <= MaxPageLimit {
+			c.pageLimit = n
+		}
+	}
+}
+
+// WithPacer makes the client share an existing pacer instead of its own.
+func WithPacer(p *vendorhttp.Pacer) Option { return func(c *Client) { c.pacer = p } }
+
+// Client is a First Orion Exchange API client for one business. It is safe
+// for concurrent use.
+type Client struct {
+	cfg         Config
+	base        *url.URL
+	hc          *http.Client
+	log         *slog.Logger
+	pacer       *vendorhttp.Pacer
+	auth        *tokenSource
+	now         func() time.Time
+	getAttempts int
+	backoff     time.Duration
+	pageLimit   int
+}
+
+var (
+	_ plan.Vendor    = (*Client)(nil)
+	_ plan.Hierarchy = (*Client)(nil)
+)
+
+// maxAnswer bounds how much of an answer is read: a 1000-number page is
+// well under a megabyte.
+const maxAnswer = 32 << 20
+
+// New validates cfg and returns a client. It sends nothing: the first
+// request logs in.
+func New(cfg Config, opts ...Option) (*Client, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("firstorion: config: url is required")
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("firstorion: config: url %q is not an http(s) URL", cfg.URL)
+	}
+	if strings.TrimSpace(cfg.BusinessID) == "" {
+		return nil, errors.New("firstorion: config: business_id is required")
+	}
+	if cfg.APIKey == "" || cfg.SecretKey == "" {
+		return nil, errors.New("firstorion: config: api_key and secret_key are required")
+	}
+	switch {
+	case cfg.BatchSize == 0:
+		cfg.BatchSize = 100
+	case cfg.BatchSize < 0 || cfg.BatchSize > MaxBatch:
+		return nil, fmt.Errorf("firstorion: config: batch_size %d is outside 1..%d", cfg.BatchSize, MaxBatch)
+	}
+	if cfg.RPS == 0 {
+		cfg.RPS = 10
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = max(1, int(cfg.RPS))
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	c := &Client{
+		cfg:         cfg,
+		base:        base,
+		hc:          cfg.HTTPClient,
+		log:         cfg.Logger,
+		now:         time.Now,
+		getAttempts: 4,
+		pageLimit:   MaxPageLimit,
+		backoff:     250 * time.Millisecond,
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.pacer == nil {
+		c.pacer = vendorhttp.NewPacer(cfg.RPS, cfg.Burst)
+	}
+	c.auth = newTokenSource(c)
+	return c, nil
+}
+
+// Name returns plan.FirstOrion.
+func (c *Client) Name() plan.VendorName { return plan.FirstOrion }
+
+// Pacer returns the client's pacer, so callers can report throttling.
+func (c *Client) Pacer() *vendorhttp.Pacer { return c.pacer }
+
+// transportErr is a failure to get any answer, with whether the request
+// may have reached the vendor: a write that was never sent is safe to
+// resend (Retry), one that was may have acted (Unknown).
+type transportErr struct {
+	ve   *plan.VendorError
+	sent bool
+}
+
+func (e *transportErr) Error() string { return e.ve.Error() }
+func (e *transportErr) Unwrap() error { return e.ve }
+
+// response is an answer read whole.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r *response) ok() bool { return r.status >= 200 && r.status < 300 }
+
+// send makes one authenticated request and returns the answer whatever its
+// status, after one re-authentication on a 401. Errors are transport
+// failures (*transportErr) or authentication failures (*plan.VendorError).
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any) (*response, error) {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return nil, fmt.Errorf("firstorion: encode request: %w", err)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		tok, gen, err := c.auth.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		hdr := http.Header{}
+		hdr.Set("Authorization", tok)
+		resp, err := c.roundTrip(ctx, method, path, query, hdr, payload)
+		if err != nil {
+			return nil, err
+		}
+		if resp.status == http.StatusUnauthorized && attempt == 0 {
+			c.log.Debug("firstorion: 401, logging in again", "method", method, "path", path)
+			c.auth.invalidate(gen)
+			continue
+		}
+		return resp, nil
+	}
+}
+
+// roundTrip paces and sends one request. It is the only place a request
+// leaves the client.
+func (c *Client) roundTrip(ctx context.Context, method, path string, query url.Values, hdr http.Header, payload []byte) (*response, error) {
+	if err := requestAllowed(method, path); err != nil {
+		return nil, fmt.Errorf("firstorion: %w", err)
+	}
+	if err := c.pacer.Wait(ctx); err != nil {
+		return nil, &transportErr{ve: vendorhttp.TransportError(plan.FirstOrion, err, false), sent: false}
+	}
+	u := *c.base
+	u.Path = c.base.Path + path
+	u.RawPath = c.base.EscapedPath() + path
+	if len(query) > 0 {
+		u.RawQuery = query.Encode()
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("firstorion: build request: %w", err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	req.Header.Set("Accept", "application/json")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	res, err := c.hc.Do(req)
+	if err != nil {
+		sent := vendorhttp.SentBeforeFailure(err)
+		c.log.Debug("firstorion: request failed", "method", method, "path", path, "sent", sent, "error", err)
+		return nil, &transportErr{ve: vendorhttp.TransportError(plan.FirstOrion, err, sent), sent: sent}
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer))
+	if err != nil {
+		return nil, &transportErr{ve: vendorhttp.TransportError(plan.FirstOrion, err, true), sent: true}
+	}
+	c.log.Debug("firstorion: request", "method", method, "path", path, "status", res.StatusCode, "duration", time.Since(start))
+	resp := &response{status: res.StatusCode, header: res.Header, body: data}
+	if res.StatusCode == http.StatusTooManyRequests {
+		c.pacer.Throttled(vendorhttp.ParseRetryAfter(res.Header, time.Now()))
+	}
+	return resp, nil
+}
+
+// authCall runs /v1/auth or /v1/auth/refresh. Its errors carry the status
+// and the vendor's description, never a header or body that was sent.
+func (c *Client) authCall(ctx context.Context, path string, hdr http.Header, body any) (tokenAnswer, error) {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return tokenAnswer{}, fmt.Errorf("firstorion: encode auth request: %w", err)
+		}
+	}
+	resp, err := c.roundTrip(ctx, http.MethodPost, path, nil, hdr, payload)
+	if err != nil {
+		return tokenAnswer{}, err
+	}
+	if !resp.ok() {
+		ve := c.statusError(resp, "")
+		if resp.status == http.StatusUnauthorized || resp.status == http.StatusForbidden {
+			ve.Code = "auth_failed"
+			ve.Temporary = false
+		}
+		return tokenAnswer{}, ve
+	}
+	tok, err := decodeToken(resp.body)
+	if err != nil {
+		return tokenAnswer{}, &plan.VendorError{Vendor: plan.FirstOrion, Status: resp.status, Code: "bad_auth_answer", Message: err.Error(), Temporary: true}
+	}
+	return tok, nil
+}
+
+// statusError turns a non-2xx answer into a classified error: the error
+// envelope's code and description, Retry-After, transient for 429 and 5xx.
+func (c *Client) statusError(resp *response, number string) *plan.VendorError {
+	ve := &plan.VendorError{
+		Vendor:     plan.FirstOrion,
+		Number:     number,
+		Status:     resp.status,
+		Code:       strconv.Itoa(resp.status),
+		Temporary:  vendorhttp.StatusTransient(resp.status),
+		RetryAfter: vendorhttp.ParseRetryAfter(resp.header, time.Now()),
+	}
+	if resp.status == http.StatusTooManyRequests {
+		ve.Code = "too_many_requests"
+	}
+	if env, err := decodeEnvelope(resp.body); err == nil && env.Error != nil {
+		ve.Message = env.Error.Description
+	} else {
+		ve.Message = http.StatusText(resp.status)
+	}
+	return ve
+}
+
+// get reads a listing page, retrying transient failures (GET is
+// idempotent) with backoff; 429 pauses are obeyed through the pacer.
+func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte, error) {
+	var last error
+	pause := c.backoff
+	for attempt := 1; attempt <= c.getAttempts; attempt++ {
+		resp, err := c.send(ctx, http.MethodGet, path, query, nil)
+		switch {
+		case err != nil:
+			last = err
+		case resp.ok():
+			return resp.body, nil
+		default:
+			last = c.statusError(resp, "")
+		}
+		if !plan.IsTransient(last) || attempt == c.getAttempts || ctx.Err() != nil {
+			break
+		}
+		d := pause/2 + rand.N(pause/2+1)
+		c.log.Debug("firstorion: retrying listing request", "path", path, "attempt", attempt, "in", d, "error", last)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		pause *= 2
+	}
+	return nil, last
+}
+
+// listAll pages through a collection, calling fn for every page's items.
+func listAll[T any](ctx context.Context, c *Client, path string, fn func([]T) error) error {
+	seen := map[string]bool{}
+	hash := ""
+	for {
+		q := url.Values{"limit": {strconv.Itoa(c.pageLimit)}}
+		if hash != "" {
+			q.Set(pageHashParam, hash)
+		}
+		data, err := c.get(ctx, path, q)
+		if err != nil {
+			return err
+		}
+		items, next, err := decodePage[T](data)
+		if err != nil {
+			return &plan.VendorError{Vendor: plan.FirstOrion, Code: "bad_answer", Message: err.Error(), Err: err}
+		}
+		if err := fn(items); err != nil {
+			return err
+		}
+		if next == "" {
+			return nil
+		}
+		if seen[next] {
+			return &plan.VendorError{Vendor: plan.FirstOrion, Code: "bad_answer", Message: "listing repeats a page cursor"}
+		}
+		seen[next] = true
+		hash = next
+	}
+}
+
+// List streams every number of the business, 1000 a page (MaxPageLimit).
+func (c *Client) List(ctx context.Context, fn func(plan.State) error) error {
+	path, err := c.pathNumbers()
+	if err != nil {
+		return fmt.Errorf("firstorion: list numbers: %w", err)
+	}
+	var fnErr error
+	err = listAll(ctx, c, path, func(items []wireNumber) error {
+		for _, n := range items {
+			if n.PhoneNumberID == "" || strings.TrimSpace(n.PhoneNumber) == "" {
+				return &plan.VendorError{Vendor: plan.FirstOrion, Code: "bad_answer", Message: "listed number without phoneNumberId or phoneNumber"}
+			}
+			if err := fn(n.state()); err != nil {
+				fnErr = err
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && fnErr != nil && errors.Is(err, fnErr) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("firstorion: list numbers: %w", err)
+	}
+	return nil
+}
+
+// Read returns the live state of numbers. The API has no endpoint that
+// reads one number by phone number (vendors.md), so Read lists the whole
+// business and keeps those asked for: one listing serves any number of
+// numbers.
+func (c *Client) Read(ctx context.Context, numbers []string) (map[string]plan.State, error) {
+	want := make(map[string]bool, len(numbers))
+	for _, n := range numbers {
+		want[n] = true
+	}
+	out := make(map[string]plan.State, len(numbers))
+	if len(want) == 0 {
+		return out, nil
+	}
+	err := c.List(ctx, func(s plan.State) error {
+		if want[s.Number] {
+			out[s.Number] = s
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("firstorion: read: %w", err)
+	}
+	return out, nil
+}
+
+// BusinessUnits lists the business units with their programs.
+func (c *Client) BusinessUnits(ctx context.Context) ([]plan.BusinessUnit, error) {
+	path, err := c.pathBusinessUnits()
+	if err != nil {
+		return nil, fmt.Errorf("firstorion: list business units: %w", err)
+	}
+	var bus []plan.BusinessUnit
+	err = listAll(ctx, c, path, func(items []wireBusinessUnit) error {
+		for _, b := range items {
+			if b.BusinessUnitID == "" {
+				return &plan.VendorError{Vendor: plan.FirstOrion, Code: "bad_answer", Message: "business unit without businessUnitId"}
+			}
+			bus = append(bus, plan.BusinessUnit{ID: b.BusinessUnitID, Name: b.Name})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("firstorion: list business units: %w", err)
+	}
+	for i := range bus {
+		ppath, err := c.pathPrograms(bus[i].ID)
+		if err != nil {
+			return nil, fmt.Errorf("firstorion: list programs: %w", err)
+		}
+		err = listAll(ctx, c, ppath, func(items []wireProgram) error {
+			for _, p := range items {
+				if p.ProgramID == "" {
+					return &plan.VendorError{Vendor: plan.FirstOrion, Code: "bad_answer", Message: "program without programId"}
+				}
+				ch := ""
+				if len(p.DeliveryChannels) > 0 {
+					ch = p.DeliveryChannels[0]
+				}
+				bus[i].Programs = append(bus[i].Programs, plan.Program{
+					ID: p.ProgramID, Name: p.ProgramName, Channel: ch, Active: p.Active, CallPurpose: p.CallPurposeCode,
+				})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("firstorion: list programs of business unit %s: %w", bus[i].ID, err)
+		}
+	}
+	return bus, nil
+}

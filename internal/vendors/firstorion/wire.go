@@ -1,0 +1,340 @@
+package firstorion
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/numsync/numsync/internal/plan"
+)
+
+// The wire types: what the Exchange API sends and receives. Decoding is
+// strict about what matters (ids, numbers) and lenient about the rest, so
+// a field the vendor adds or formats differently cannot break a run.
+
+// envelope is every answer: {"body": ..., "error": ..., "info": ...}.
+type envelope struct {
+	Body  json.RawMessage `json:"body"`
+	Error *apiError       `json:"error"`
+	Info  *pageInfo       `json:"info"`
+}
+
+type apiError struct {
+	Code        json.RawMessage `json:"code"`
+	Description string          `json:"description"`
+}
+
+type pageInfo struct {
+	NextPage string `json:"nextPage"`
+}
+
+// tokenAnswer is the answer of /v1/auth and /v1/auth/refresh. It may come
+// bare or inside the envelope's body; decodeToken reads both.
+type tokenAnswer struct {
+	Token        string  `json:"token"`
+	RefreshToken string  `json:"refresh_token"`
+	ExpiresIn    flexNum `json:"expires_in"`
+	TokenType    string  `json:"token_type"`
+	ExpiresAt    flexNum `json:"expires_at"`
+}
+
+// flexNum reads a JSON number, or a number written as a string (the API
+// writes its timestamps as strings; expires_in might follow).
+type flexNum float64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *flexNum) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		b = []byte(strings.TrimSpace(s))
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("not a number: %w", err)
+	}
+	*f = flexNum(v)
+	return nil
+}
+
+// refreshRequest is the body of /v1/auth/refresh (assumed).
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// wireNumber is a phone number as the API describes it.
+type wireNumber struct {
+	PhoneNumberID      string        `json:"phoneNumberId"`
+	PhoneNumber        string        `json:"phoneNumber"`
+	Status             string        `json:"status"`
+	CallPurposeCode    string        `json:"callPurposeCode"`
+	AuthenticatedCalls *bool         `json:"authenticatedCalls"`
+	Relationships      relationships `json:"relationships"`
+}
+
+type relationships struct {
+	BusinessID     string `json:"businessId"`
+	BusinessUnitID string `json:"businessUnitId"`
+	ProgramID      string `json:"programId"`
+	CallerName     bool   `json:"callerName"`
+	CallerImage    bool   `json:"callerImage"`
+	Blocking       bool   `json:"blocking"`
+}
+
+// channel returns the delivery channel whose key is true, "" when none is.
+func (r relationships) channel() string {
+	switch {
+	case r.CallerName:
+		return plan.ChannelCallerName
+	case r.CallerImage:
+		return plan.ChannelCallerImage
+	case r.Blocking:
+		return plan.ChannelBlocking
+	}
+	return ""
+}
+
+// state converts a wire number to the plan's terms.
+func (n wireNumber) state() plan.State {
+	s := plan.State{
+		Number:       strings.TrimSpace(n.PhoneNumber),
+		ID:           n.PhoneNumberID,
+		Status:       n.Status,
+		BusinessUnit: n.Relationships.BusinessUnitID,
+		Program:      n.Relationships.ProgramID,
+		CallPurpose:  n.CallPurposeCode,
+	}
+	if s.Program != "" {
+		s.Channel = n.Relationships.channel()
+	}
+	auth := false
+	if n.AuthenticatedCalls != nil {
+		auth = *n.AuthenticatedCalls
+	}
+	s.AuthCalls = &auth
+	return s
+}
+
+// createItem is one element of a create body.
+type createItem struct {
+	PhoneNumber        string `json:"phoneNumber"`
+	CallPurposeCode    string `json:"callPurposeCode,omitempty"`
+	AuthenticatedCalls bool   `json:"authenticatedCalls"`
+}
+
+// numbersBody is the body of a PUT into a program or business unit.
+type numbersBody struct {
+	PhoneNumbers []string `json:"phoneNumbers"`
+}
+
+// updateBody is the body of a PUT on one number; absent fields are left as
+// they are (PUT acts as PATCH).
+type updateBody struct {
+	CallPurposeCode    string `json:"callPurposeCode,omitempty"`
+	AuthenticatedCalls *bool  `json:"authenticatedCalls,omitempty"`
+}
+
+// deleteBody is the body of the batch delete.
+type deleteBody struct {
+	PhoneNumberIDs []string `json:"phoneNumberIds"`
+}
+
+// rejection is one refused number of a write answer.
+type rejection struct {
+	PhoneNumber            string `json:"phoneNumber"`
+	PhoneNumberID          string `json:"phoneNumberId"`
+	CallPurposeCode        string `json:"callPurposeCode"`
+	RejectionReason        string `json:"rejectionReason"`
+	AllocatedBusinessID    string `json:"allocatedBusinessId"`
+	AllocatedPhoneNumberID string `json:"allocatedPhoneNumberId"`
+	Description            string `json:"description"`
+}
+
+// writeAnswer is the body of create and put answers.
+type writeAnswer struct {
+	PhoneNumbers         []wireNumber `json:"phoneNumbers"`
+	RejectedPhoneNumbers []rejection  `json:"rejectedPhoneNumbers"`
+}
+
+// deletedNumber is one element of deletedPhoneNumbers.
+type deletedNumber struct {
+	PhoneNumberID string `json:"phoneNumberId"`
+	PhoneNumber   string `json:"phoneNumber"`
+}
+
+// deleteAnswer is the body of a batch-delete answer (shape assumed).
+type deleteAnswer struct {
+	DeletedPhoneNumbers  []deletedNumber `json:"deletedPhoneNumbers"`
+	RejectedPhoneNumbers []rejection     `json:"rejectedPhoneNumbers"`
+}
+
+// wireBusinessUnit and wireProgram are listing elements.
+type wireBusinessUnit struct {
+	BusinessUnitID string `json:"businessUnitId"`
+	Name           string `json:"name"`
+}
+
+type wireProgram struct {
+	ProgramID        string   `json:"programId"`
+	ProgramName      string   `json:"programName"`
+	Active           bool     `json:"active"`
+	CallPurposeCode  string   `json:"callPurposeCode"`
+	DeliveryChannels []string `json:"deliveryChannels"`
+}
+
+var errNoBody = errors.New("answer has no body")
+
+// decodeEnvelope reads an answer's envelope. A body that is not JSON, or
+// not an object, is an error: an answer nobody understood never counts as
+// success.
+func decodeEnvelope(data []byte) (envelope, error) {
+	var env envelope
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return env, errors.New("answer is not a JSON object")
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return env, fmt.Errorf("decode answer: %w", err)
+	}
+	return env, nil
+}
+
+// decodeBody decodes an envelope's body into v; a null or absent body is
+// errNoBody.
+func decodeBody(env envelope, v any) error {
+	b := bytes.TrimSpace(env.Body)
+	if len(b) == 0 || bytes.Equal(b, []byte("null")) {
+		return errNoBody
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode body: %w", err)
+	}
+	return nil
+}
+
+// decodeToken reads an auth answer, bare ({"token": ...}) or enveloped
+// ({"body": {"token": ...}}): the doc shows the bare form, the envelope is
+// the API's general rule, so both are accepted.
+func decodeToken(data []byte) (tokenAnswer, error) {
+	var t tokenAnswer
+	env, err := decodeEnvelope(data)
+	if err != nil {
+		return t, err
+	}
+	if len(bytes.TrimSpace(env.Body)) > 0 && !bytes.Equal(bytes.TrimSpace(env.Body), []byte("null")) {
+		if err := decodeBody(env, &t); err != nil {
+			return t, err
+		}
+	} else if err := json.Unmarshal(data, &t); err != nil {
+		return t, fmt.Errorf("decode token: %w", err)
+	}
+	if t.Token == "" {
+		return t, errors.New("auth answer has no token")
+	}
+	if t.ExpiresIn < 0 || t.ExpiresIn > 1e7 {
+		return t, errors.New("auth answer has an unreasonable expires_in")
+	}
+	return t, nil
+}
+
+// decodeWrite reads a create or put answer.
+func decodeWrite(data []byte) (writeAnswer, error) {
+	var a writeAnswer
+	env, err := decodeEnvelope(data)
+	if err != nil {
+		return a, err
+	}
+	if err := decodeBody(env, &a); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// decodeOne reads an answer whose body is one phone number; the number must
+// have an id.
+func decodeOne(data []byte) (wireNumber, error) {
+	var n wireNumber
+	env, err := decodeEnvelope(data)
+	if err != nil {
+		return n, err
+	}
+	if err := decodeBody(env, &n); err != nil {
+		return n, err
+	}
+	if n.PhoneNumberID == "" {
+		return n, errors.New("answer has no phoneNumberId")
+	}
+	return n, nil
+}
+
+// decodeDelete reads a batch-delete answer.
+func decodeDelete(data []byte) (deleteAnswer, error) {
+	var a deleteAnswer
+	env, err := decodeEnvelope(data)
+	if err != nil {
+		return a, err
+	}
+	if err := decodeBody(env, &a); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// decodePage reads a listing page into items and returns the next page's
+// cursor ("" on the last page).
+func decodePage[T any](data []byte) ([]T, string, error) {
+	var items []T
+	env, err := decodeEnvelope(data)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := decodeBody(env, &items); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if env.Info != nil && strings.TrimSpace(env.Info.NextPage) != "" {
+		next, err = pageHashOf(env.Info.NextPage)
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	return items, next, nil
+}
+
+// pageHashOf extracts the cursor from info.nextPage, which may be a full
+// URL, a relative path with a query, a bare query, or (leniently) the hash
+// itself. The client never follows the URL as given: it keeps its own host
+// and path and sends only the cursor, so an answer cannot redirect it.
+func pageHashOf(next string) (string, error) {
+	next = strings.TrimSpace(next)
+	if !strings.ContainsAny(next, "/?=&") {
+		return next, nil
+	}
+	q := next
+	if i := strings.IndexByte(next, '?'); i >= 0 {
+		q = next[i+1:]
+	} else if u, err := url.Parse(next); err == nil && u.RawQuery != "" {
+		q = u.RawQuery
+	}
+	if i := strings.IndexByte(q, '#'); i >= 0 {
+		q = q[:i]
+	}
+	vals, err := url.ParseQuery(q)
+	if err != nil {
+		return "", fmt.Errorf("read nextPage: %w", err)
+	}
+	h := vals.Get(pageHashParam)
+	if h == "" {
+		return "", fmt.Errorf("nextPage %q has no %s", next, pageHashParam)
+	}
+	return h, nil
+}
