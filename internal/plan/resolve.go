@@ -1,0 +1,252 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// CSV column names the planner reports row errors under.
+const (
+	colBusinessUnit = "brand_business_unit"
+	colProgram      = "brand_program"
+	colChannel      = "brand_channel"
+)
+
+// RowError is a CSV row the plan cannot use: a business unit or program
+// that does not exist or is ambiguous, a channel that is not the program's.
+// It prints as "LINE: column: reason"; the caller puts the file name before
+// it.
+type RowError struct {
+	Line   int
+	Column string
+	Reason string
+}
+
+// Error prints "LINE: column: reason".
+func (e RowError) Error() string {
+	return fmt.Sprintf("%d: %s: %s", e.Line, e.Column, e.Reason)
+}
+
+// RowErrors is every RowError of one diff, in line order. Diff returns it
+// (as its error) instead of a plan: an unknown or ambiguous name is an
+// error before anything is sent.
+type RowErrors []RowError
+
+// Error prints one RowError a line.
+func (e RowErrors) Error() string {
+	var b strings.Builder
+	for i, re := range e {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(re.Error())
+	}
+	return b.String()
+}
+
+// foTarget is where a CSV row wants its number at First Orion, in ids.
+type foTarget struct {
+	// none: the number must not be at First Orion at all.
+	none bool
+	// bu and program are ids; program "" with anyProgram false means the
+	// business-unit level.
+	bu, program string
+	// anyProgram: the program column is absent, so only the business unit
+	// is managed and any place within it will do.
+	anyProgram bool
+	// channel is the program's delivery channel.
+	channel string
+	// inactive names a target program that is not active, for a warning.
+	inactive bool
+}
+
+// resolveKey is what a resolution depends on; rows sharing one are
+// resolved once (a million rows name a handful of programs).
+type resolveKey struct {
+	bu, program, channel string
+	channelGiven         bool
+}
+
+type resolveResult struct {
+	t    foTarget
+	errs []RowError // with Line 0, filled in per row
+}
+
+// resolver maps the names and ids written in the CSV to the live hierarchy.
+type resolver struct {
+	known  bool // false: no hierarchy, values are ids as written
+	byID   map[string]*BusinessUnit
+	byName map[string][]*BusinessUnit
+	memo   map[resolveKey]int32
+	cols   Columns
+	// results are the distinct resolutions, indexed by memo.
+	results []resolveResult
+	// last is the previous row's key and result: rows come in runs naming
+	// the same place, and comparing four strings beats hashing them.
+	last    resolveKey
+	lastIdx int32
+}
+
+func newResolver(h []BusinessUnit, cols Columns) *resolver {
+	r := &resolver{
+		known:   h != nil,
+		byID:    map[string]*BusinessUnit{},
+		byName:  map[string][]*BusinessUnit{},
+		memo:    map[resolveKey]int32{},
+		lastIdx: -1,
+		cols:    cols,
+	}
+	for i := range h {
+		bu := &h[i]
+		r.byID[bu.ID] = bu
+		k := nameKey(bu.Name)
+		r.byName[k] = append(r.byName[k], bu)
+	}
+	return r
+}
+
+// nameKey folds a name for case-insensitive matching with surrounding
+// spaces ignored.
+func nameKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// businessUnit resolves an id (exactly) or a name (case-insensitively).
+func (r *resolver) businessUnit(v string) (*BusinessUnit, string) {
+	if bu, ok := r.byID[v]; ok {
+		return bu, ""
+	}
+	m := r.byName[nameKey(v)]
+	switch len(m) {
+	case 1:
+		return m[0], ""
+	case 0:
+		return nil, fmt.Sprintf("business unit %q not found at First Orion (give its name as listed or its id)", v)
+	}
+	ids := make([]string, len(m))
+	for i, bu := range m {
+		ids[i] = bu.ID
+	}
+	slices.Sort(ids)
+	return nil, fmt.Sprintf("business unit name %q is ambiguous: it names %s; give the id", v, strings.Join(ids, ", "))
+}
+
+// program resolves a program of bu by id (exactly) or name
+// (case-insensitively).
+func (r *resolver) program(bu *BusinessUnit, v string) (*Program, string) {
+	for i := range bu.Programs {
+		if bu.Programs[i].ID == v {
+			return &bu.Programs[i], ""
+		}
+	}
+	var m []*Program
+	for i := range bu.Programs {
+		if nameKey(bu.Programs[i].Name) == nameKey(v) {
+			m = append(m, &bu.Programs[i])
+		}
+	}
+	switch len(m) {
+	case 1:
+		return m[0], ""
+	case 0:
+		// Say where it is, if it exists elsewhere: the usual mistake is the
+		// wrong business unit, not the wrong program.
+		for _, other := range r.byID {
+			for _, p := range other.Programs {
+				if p.ID == v || nameKey(p.Name) == nameKey(v) {
+					return nil, fmt.Sprintf("program %q is not in business unit %q (it is in %q)", v, bu.Name, other.Name)
+				}
+			}
+		}
+		return nil, fmt.Sprintf("program %q not found in business unit %q", v, bu.Name)
+	}
+	ids := make([]string, len(m))
+	for i, p := range m {
+		ids[i] = p.ID
+	}
+	slices.Sort(ids)
+	return nil, fmt.Sprintf("program name %q is ambiguous in business unit %q: it names %s; give the id", v, bu.Name, strings.Join(ids, ", "))
+}
+
+// resolve returns the index in r.results of where row wants its number.
+// channelGiven is false when the row's channel cell is empty or the column
+// absent: the program's own channel is then taken.
+func (r *resolver) resolve(row *Row, channelGiven bool) int32 {
+	k := resolveKey{bu: row.BusinessUnit, program: row.Program, channelGiven: channelGiven}
+	if channelGiven {
+		k.channel = row.Channel
+	}
+	if r.lastIdx >= 0 && k == r.last {
+		return r.lastIdx
+	}
+	idx, ok := r.memo[k]
+	if !ok {
+		idx = int32(len(r.results))
+		r.results = append(r.results, r.resolveUncached(k))
+		r.memo[k] = idx
+	}
+	r.last, r.lastIdx = k, idx
+	return idx
+}
+
+func (r *resolver) resolveUncached(k resolveKey) resolveResult {
+	var res resolveResult
+	if k.bu == "" {
+		if k.program != "" {
+			res.errs = append(res.errs, RowError{Column: colProgram, Reason: "a program needs a business unit"})
+			return res
+		}
+		res.t.none = true
+		return res
+	}
+	res.t.anyProgram = !r.cols.Program
+	if !r.known {
+		res.t.bu, res.t.program = k.bu, k.program
+		if k.program != "" {
+			res.t.channel = k.channel
+			if res.t.channel == "" {
+				res.t.channel = ChannelCallerName
+			}
+		}
+		return res
+	}
+	bu, why := r.businessUnit(k.bu)
+	if bu == nil {
+		res.errs = append(res.errs, RowError{Column: colBusinessUnit, Reason: why})
+		return res
+	}
+	res.t.bu = bu.ID
+	if k.program == "" || !r.cols.Program {
+		return res
+	}
+	p, why := r.program(bu, k.program)
+	if p == nil {
+		res.errs = append(res.errs, RowError{Column: colProgram, Reason: why})
+		return res
+	}
+	res.t.program = p.ID
+	res.t.channel = p.Channel
+	res.t.inactive = !p.Active
+	if res.t.channel == "" {
+		res.t.channel = ChannelCallerName
+	}
+	if k.channelGiven && !strings.EqualFold(k.channel, res.t.channel) {
+		res.errs = append(res.errs, RowError{Column: colChannel,
+			Reason: fmt.Sprintf("channel %q is not the channel of program %q (%s)", k.channel, p.Name, res.t.channel)})
+	}
+	return res
+}
+
+// headerIndex returns the index of the header cell that names col after
+// the CSV's matching rules (case, spaces, '-' and ' ' as '_', a leading
+// byte-order mark), or -1.
+func headerIndex(header []string, col string) int {
+	for i, h := range header {
+		h = strings.TrimPrefix(h, "\ufeff")
+		h = strings.ToLower(strings.TrimSpace(h))
+		h = strings.NewReplacer("-", "_", " ", "_").Replace(h)
+		if h == col {
+			return i
+		}
+	}
+	return -1
+}
