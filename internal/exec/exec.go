@@ -5,6 +5,12 @@
 // sending them twice, journals every step before the next depends on it,
 // and reads back what it did.
 //
+// Reading back costs requests, and most comparisons need only a number's
+// state: when a vendor implements plan.StateReader, the numbers whose
+// operations need no details (everything but a CNAM or E911 update) are
+// read with one ReadStates call per read-back, and only the rest with Read
+// in chunks of Config.ReadBatch.
+//
 // It knows vendors only through plan.Vendor and the journal only through
 // the two methods of Journal. Request pacing is not its business: each
 // vendor client owns one pacer shared by all its requests (adding a second
@@ -59,7 +65,10 @@ type Config struct {
 	// longer.
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
-	// ReadBatch is the most numbers asked of one Read; default 100.
+	// ReadBatch is the most numbers asked of one Read; default 100. It does
+	// not bound ReadStates (plan.StateReader), which is given every number
+	// needing only its state at once, so the vendor can pick the cheapest
+	// way to read them.
 	ReadBatch int
 	// Verify reads back every number of a done operation after the last
 	// operation and fails those whose live state differs from the plan.
@@ -70,7 +79,9 @@ type Config struct {
 	// OnState, when set, is called from the executor's loop with every
 	// live state it learns of a number: a vendor's answer after a change
 	// (when it gave one), a check of a lost answer, a verification read.
-	// The caller can refresh its cache of OneUC details with them.
+	// The caller can refresh its cache of OneUC details with them, from
+	// the states whose Detailed is set: those read with
+	// plan.StateReader.ReadStates may lack CNAM and E911.
 	OnState func(v plan.VendorName, s plan.State)
 	// Logger receives debug lines per retry and warnings; default discards.
 	Logger *slog.Logger

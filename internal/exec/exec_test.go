@@ -429,7 +429,7 @@ func TestStop(t *testing.T) {
 	if st[plan.StateDone] != 2 || st[plan.StatePending] != 8 {
 		t.Errorf("journal states %v, want 2 done (in flight, recorded) and 8 pending", st)
 	}
-	if e.ou.Reads() != 0 {
+	if e.ou.Reads() != 0 || e.ou.StateReads() != 0 {
 		t.Error("verification ran on an interrupted run")
 	}
 }

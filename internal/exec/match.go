@@ -83,6 +83,16 @@ func Mismatch(live plan.State, present bool, op plan.Op) string {
 	return fmt.Sprintf("unknown action %q", op.Action)
 }
 
+// needsDetails reports whether checking op's live state needs the
+// number's details (CNAM, E911), which only plan.Vendor.Read promises: an
+// update that sets either. Every other comparison Mismatch makes reads only
+// fields a plan.StateReader returns too (status, presence, a First Orion
+// number's place, call purpose and authenticated calls), so those
+// operations are read back with one ReadStates call for all their numbers.
+func needsDetails(op plan.Op) bool {
+	return op.Action == plan.Update && (op.After.CNAM != nil || op.After.E911 != nil)
+}
+
 type diffs []string
 
 func (d *diffs) str(field, got, want string) {

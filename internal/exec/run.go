@@ -41,6 +41,7 @@ type actionStats struct {
 type vendorRun struct {
 	name  plan.VendorName
 	v     plan.Vendor
+	sr    plan.StateReader // v's optional ability; nil when it has none
 	limit int
 
 	inFlight int
@@ -166,8 +167,9 @@ func (r *runner) build(ops []plan.OpRecord) error {
 			if !ok {
 				return fmt.Errorf("exec: operation %s: vendor %q is not configured", op.ID, op.Vendor)
 			}
+			sr, _ := vc.Vendor.(plan.StateReader)
 			vr = &vendorRun{
-				name: op.Vendor, v: vc.Vendor, limit: vc.Concurrency,
+				name: op.Vendor, v: vc.Vendor, sr: sr, limit: vc.Concurrency,
 				ready: map[string][]*node{}, counts: map[plan.OpState]int{},
 				actions: map[plan.Action]*actionStats{},
 			}
@@ -354,10 +356,8 @@ func (r *runner) dispatch() {
 	for _, vr := range r.vendors {
 		for vr.inFlight < vr.limit && !r.halted {
 			if len(vr.checks) > 0 {
-				k := min(len(vr.checks), r.cfg.ReadBatch)
-				batch := vr.checks[:k:k]
-				vr.checks = vr.checks[k:]
-				r.launchCheck(vr, batch)
+				batch, statesOnly := vr.nextChecks(r.cfg.ReadBatch)
+				r.launchCheck(vr, batch, statesOnly)
 				continue
 			}
 			batch := vr.nextBatch()
@@ -367,6 +367,31 @@ func (r *runner) dispatch() {
 			r.launchApply(vr, batch)
 		}
 	}
+}
+
+// nextChecks takes the next operations to check. With a StateReader, every
+// waiting check that needs only states goes in one read (statesOnly), so
+// the vendor can choose its cheapest way to read them all; the others, and
+// every check of a vendor without one, go to Read in chunks of readBatch.
+func (vr *vendorRun) nextChecks(readBatch int) (batch []*node, statesOnly bool) {
+	if vr.sr != nil {
+		var rest []*node
+		for _, n := range vr.checks {
+			if needsDetails(n.rec.Op) {
+				rest = append(rest, n)
+			} else {
+				batch = append(batch, n)
+			}
+		}
+		if len(batch) > 0 {
+			vr.checks = rest
+			return batch, true
+		}
+	}
+	k := min(len(vr.checks), readBatch)
+	batch = vr.checks[:k:k]
+	vr.checks = vr.checks[k:]
+	return batch, false
 }
 
 // nextBatch takes the ready group that fills the biggest batch (most
@@ -424,11 +449,13 @@ func (r *runner) launchApply(vr *vendorRun, batch []*node) {
 	})
 }
 
-func (r *runner) launchCheck(vr *vendorRun, batch []*node) {
+// launchCheck reads the live state of a batch of operations whose outcome
+// is unknown: with ReadStates when statesOnly (nextChecks), else with Read.
+func (r *runner) launchCheck(vr *vendorRun, batch []*node, statesOnly bool) {
 	numbers := uniqueNumbers(batch)
 	vr.sum.Reads++
 	r.spawn(vr, func() event {
-		states, err := safeRead(r.reqCtx, vr.v, numbers)
+		states, err := vr.read(r.reqCtx, numbers, statesOnly)
 		return event{kind: evChecked, vr: vr, nodes: batch, states: states, err: err}
 	})
 }
@@ -733,11 +760,17 @@ func safeApply(ctx context.Context, v plan.Vendor, ops []plan.Op) (results []pla
 	return v.Apply(ctx, ops)
 }
 
-func safeRead(ctx context.Context, v plan.Vendor, numbers []string) (states map[string]plan.State, err error) {
+// read reads numbers with ReadStates when statesOnly (the caller checked
+// that the vendor has it), else with Read, turning a panic in the vendor
+// client into a failed read.
+func (vr *vendorRun) read(ctx context.Context, numbers []string, statesOnly bool) (states map[string]plan.State, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			states, err = nil, fmt.Errorf("%s: read panicked: %v", v.Name(), p)
+			states, err = nil, fmt.Errorf("%s: read panicked: %v", vr.name, p)
 		}
 	}()
-	return v.Read(ctx, numbers)
+	if statesOnly {
+		return vr.sr.ReadStates(ctx, numbers)
+	}
+	return vr.v.Read(ctx, numbers)
 }

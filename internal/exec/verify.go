@@ -10,15 +10,18 @@ import (
 	"github.com/numsync/numsync/internal/plan"
 )
 
-// verifyChunk is one Read of verification and what it found.
+// verifyChunk is one read of verification and what it found.
 type verifyChunk struct {
 	vr      *vendorRun
 	nodes   []*node
 	numbers []string
-	states  map[string]plan.State
-	reads   int
-	err     error
-	skipped bool // not read: the run was stopped first
+	// statesOnly reads the chunk with ReadStates: it holds every number of
+	// its vendor whose operations need no details.
+	statesOnly bool
+	states     map[string]plan.State
+	reads      int
+	err        error
+	skipped    bool // not read: the run was stopped first
 }
 
 // verify reads back every number of a done operation (this run's and an
@@ -26,6 +29,13 @@ type verifyChunk struct {
 // live state is not what the plan wanted. Reads run up to each vendor's
 // concurrency; a stop ends verification early and leaves the run
 // interrupted, so the resumed run verifies again.
+//
+// A vendor with a StateReader gets one ReadStates call for every number
+// whose operations need only states (verifying 20,000 activations is then
+// one OneUC listing of 20 pages, not 20,000 GETs, and one First Orion
+// listing, not 200); a number with any operation that needs details (a
+// CNAM or E911 update) is read with Read, in chunks of ReadBatch, and that
+// one detailed read checks all of the number's operations.
 func (r *runner) verify() {
 	vctx, cancel := context.WithCancel(r.waitCtx)
 	defer cancel()
@@ -51,12 +61,12 @@ func (r *runner) verify() {
 			}
 			byNumber[num] = append(byNumber[num], n)
 		}
-		for part := range slices.Chunk(order, r.cfg.ReadBatch) {
-			c := &verifyChunk{vr: vr, numbers: part}
-			for _, num := range part {
-				c.nodes = append(c.nodes, byNumber[num]...)
-			}
-			chunks = append(chunks, c)
+		detailed, states := splitByDetails(vr, order, byNumber)
+		if len(states) > 0 {
+			chunks = append(chunks, newVerifyChunk(vr, states, byNumber, true))
+		}
+		for part := range slices.Chunk(detailed, r.cfg.ReadBatch) {
+			chunks = append(chunks, newVerifyChunk(vr, part, byNumber, false))
 		}
 	}
 	if len(chunks) == 0 {
@@ -123,6 +133,28 @@ func (r *runner) verify() {
 	r.record(updates)
 }
 
+// splitByDetails divides a vendor's numbers (in order) between those to
+// read with Read, because one of their operations needs details or the
+// vendor has no StateReader, and those whose states are enough.
+func splitByDetails(vr *vendorRun, order []string, byNumber map[string][]*node) (detailed, states []string) {
+	for _, num := range order {
+		if vr.sr == nil || slices.ContainsFunc(byNumber[num], func(n *node) bool { return needsDetails(n.rec.Op) }) {
+			detailed = append(detailed, num)
+		} else {
+			states = append(states, num)
+		}
+	}
+	return detailed, states
+}
+
+func newVerifyChunk(vr *vendorRun, numbers []string, byNumber map[string][]*node, statesOnly bool) *verifyChunk {
+	c := &verifyChunk{vr: vr, numbers: numbers, statesOnly: statesOnly}
+	for _, num := range numbers {
+		c.nodes = append(c.nodes, byNumber[num]...)
+	}
+	return c
+}
+
 // verifyRead reads one chunk, retrying transient failures with backoff.
 func (r *runner) verifyRead(ctx context.Context, c *verifyChunk) {
 	for try := 1; ; try++ {
@@ -131,7 +163,7 @@ func (r *runner) verifyRead(ctx context.Context, c *verifyChunk) {
 			return
 		}
 		c.reads++
-		states, err := safeRead(r.reqCtx, c.vr.v, c.numbers)
+		states, err := c.vr.read(r.reqCtx, c.numbers, c.statesOnly)
 		if err == nil {
 			c.states, c.err = states, nil
 			return

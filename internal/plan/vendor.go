@@ -58,10 +58,39 @@ type Vendor interface {
 	// When the request could not be sent or its answer was lost, Apply says
 	// so per operation (Retry when the vendor certainly did not act, such
 	// as a 429; Unknown when it may have). The executor then checks Unknown
-	// operations with Read before sending them again, and gives Apply the
+	// operations with Read (or StateReader.ReadStates, where the states
+	// suffice) before sending them again, and gives Apply the
 	// live state it read as the operation's Before, so a multi-step change
 	// (a First Orion move) starts again from where the number now is.
 	Apply(ctx context.Context, ops []Op) []Result
+}
+
+// StateReader is the optional ability of a vendor to read the states of
+// many numbers in one pass, without details. Reading every number an
+// executor verified one GET at a time costs a request per number where a
+// listing returns a thousand per request, and a vendor that can only list
+// pays its whole listing once per Read: the executor therefore asks a
+// StateReader once, for all the numbers it needs, wherever the states alone
+// decide (an activation, a release, a First Orion assign, move or delete).
+// Both vendor packages implement it.
+//
+// ReadStates has Read's semantics, with one exception:
+//   - the answer is keyed by number; a number the vendor does not hold is
+//     absent from the map (not an error);
+//   - the error is for the read as a whole (no record may then be trusted)
+//     and is classified like any other (errors.go);
+//   - but OneUC records need not be Detailed: CNAM and E911 may be missing
+//     (State.Detailed says whether they were read), so a caller that
+//     compares them must use Read.
+//
+// Implementations choose how to read: per-number requests or one listing
+// pass filtered to the numbers asked, whichever costs fewer requests for
+// that many numbers. That choice only pays when it sees the whole set, so
+// callers must give ReadStates all the numbers they need at once rather
+// than in chunks; duplicates are allowed. Like every method of a Vendor,
+// ReadStates is safe for concurrent use and paced by the client's limiter.
+type StateReader interface {
+	ReadStates(ctx context.Context, numbers []string) (map[string]State, error)
 }
 
 // Hierarchy is the optional ability of a vendor to list its business units

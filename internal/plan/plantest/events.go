@@ -18,8 +18,11 @@ const (
 	EventRecord = "record"
 	// EventApply: the fake vendor received the operations in one Apply call.
 	EventApply = "apply"
-	// EventRead: the fake vendor was asked to read the numbers.
+	// EventRead: the fake vendor was asked to read the numbers (Read).
 	EventRead = "read"
+	// EventReadStates: the fake vendor was asked for the numbers' states
+	// (ReadStates).
+	EventReadStates = "readstates"
 )
 
 // Event is one entry of an EventLog.
@@ -28,7 +31,8 @@ type Event struct {
 	Seq int
 	// Kind is one of the Event* constants.
 	Kind string
-	// IDs are the operation ids (or, for EventRead, the numbers) concerned.
+	// IDs are the operation ids (or, for EventRead and EventReadStates, the
+	// numbers) concerned.
 	IDs []string
 }
 

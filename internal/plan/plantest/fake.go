@@ -45,7 +45,7 @@ type Config struct {
 	Burst int
 	// RetryAfter is attached to the errors of injected FaultRetry.
 	RetryAfter time.Duration
-	// Events, when set, receives every Apply and Read.
+	// Events, when set, receives every Apply, Read and ReadStates.
 	Events *EventLog
 	// Hook, when set, is called at the start of every Apply with the call's
 	// sequence number (from 1) and operations, after the call is counted in
@@ -87,14 +87,18 @@ type Fake struct {
 	opFaults    map[string][]opFault
 	readFaults  map[int]error
 	calls       []Call
-	reads       int
+	reads       int // Read calls
+	stateReads  int // ReadStates calls
 	deliveries  map[string]int
 	applied     map[string]int
 	inFlight    int
 	maxInFlight int
 }
 
-var _ plan.Vendor = (*Fake)(nil)
+var (
+	_ plan.Vendor      = (*Fake)(nil)
+	_ plan.StateReader = (*Fake)(nil)
+)
 
 // New returns an empty Fake.
 func New(cfg Config) *Fake {
@@ -166,7 +170,10 @@ func (f *Fake) InjectOp(opID string, attempt int, fault Fault) {
 	f.opFaults[opID] = append(f.opFaults[opID], opFault{attempt: attempt, fault: fault})
 }
 
-// InjectRead makes the seq-th Read call (from 1) return err.
+// InjectRead makes the seq-th read (from 1) return err. Read and
+// ReadStates calls are counted together, in the order they came, so a
+// test of "the check's read fails" holds whichever of the two the code
+// under test uses.
 func (f *Fake) InjectRead(seq int, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -180,11 +187,18 @@ func (f *Fake) Calls() []Call {
 	return slices.Clone(f.calls)
 }
 
-// Reads returns how many Read calls were made.
+// Reads returns how many Read calls were made (ReadStates not included).
 func (f *Fake) Reads() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.reads
+}
+
+// StateReads returns how many ReadStates calls were made.
+func (f *Fake) StateReads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stateReads
 }
 
 // Deliveries returns how many times the operation was given to Apply.
@@ -251,13 +265,31 @@ func (f *Fake) List(ctx context.Context, fn func(plan.State) error) error {
 	return nil
 }
 
-// Read implements plan.Vendor.
+// Read implements plan.Vendor: Detailed records, as OneUC's GETs give.
 func (f *Fake) Read(ctx context.Context, numbers []string) (map[string]plan.State, error) {
 	f.cfg.Events.Add(EventRead, numbers...)
+	return f.read(ctx, numbers, true)
+}
+
+// ReadStates implements plan.StateReader like OneUC's listing pass: the
+// records are not Detailed and carry no CNAM or E911, so code that compares
+// those through ReadStates instead of Read sees a difference, as it would
+// against OneUC.
+func (f *Fake) ReadStates(ctx context.Context, numbers []string) (map[string]plan.State, error) {
+	f.cfg.Events.Add(EventReadStates, numbers...)
+	return f.read(ctx, numbers, false)
+}
+
+// read serves Read (detailed) and ReadStates (not), counting them apart
+// and injected faults across both.
+func (f *Fake) read(ctx context.Context, numbers []string, detailed bool) (map[string]plan.State, error) {
 	f.mu.Lock()
-	f.reads++
-	seq := f.reads
-	injected := f.readFaults[seq]
+	if detailed {
+		f.reads++
+	} else {
+		f.stateReads++
+	}
+	injected := f.readFaults[f.reads+f.stateReads]
 	f.mu.Unlock()
 	defer f.enter()()
 	if err := f.wait(ctx); err != nil {
@@ -271,11 +303,21 @@ func (f *Fake) Read(ctx context.Context, numbers []string) (map[string]plan.Stat
 	out := make(map[string]plan.State, len(numbers))
 	for _, n := range numbers {
 		if s, ok := f.state[n]; ok {
-			s.Detailed = true
+			s.Detailed = detailed
+			if !detailed {
+				s.CNAM, s.E911 = nil, nil
+			}
 			out[n] = s
 		}
 	}
 	return out, nil
+}
+
+// WithoutStateReader hides every optional ability of v, ReadStates
+// included, so a test can drive code through plan.Vendor alone, as it
+// would a vendor that implements none.
+func WithoutStateReader(v plan.Vendor) plan.Vendor {
+	return struct{ plan.Vendor }{v}
 }
 
 // BatchKey implements plan.Vendor the way the real vendors batch:

@@ -138,6 +138,33 @@ func TestFakeReadAndList(t *testing.T) {
 	}
 }
 
+func TestFakeReadStates(t *testing.T) {
+	cs := "ACME"
+	f := plantest.New(plantest.Config{})
+	f.Seed(plan.State{Number: num, Status: "in_service", CNAM: &cs, E911: &plan.Address{StreetAddress: "1 Main St"}})
+	got, err := f.ReadStates(t.Context(), []string{num, "+19999999999"})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ReadStates = %v, %v", got, err)
+	}
+	if s := got[num]; s.Status != "in_service" || s.Detailed || s.CNAM != nil || s.E911 != nil {
+		t.Errorf("ReadStates gave %+v, want the state without details, as OneUC's listing", s)
+	}
+	if s, _ := f.Read(t.Context(), []string{num}); !s[num].Detailed || s[num].CNAM == nil {
+		t.Errorf("Read gave %+v, want details", s[num])
+	}
+	// Faults count Read and ReadStates together: the third read fails.
+	f.InjectRead(3, errors.New("boom"))
+	if _, err := f.ReadStates(t.Context(), []string{num}); err == nil {
+		t.Error("injected read error not returned by ReadStates")
+	}
+	if f.Reads() != 1 || f.StateReads() != 2 {
+		t.Errorf("reads %d, state reads %d; want 1 and 2", f.Reads(), f.StateReads())
+	}
+	if _, ok := plantest.WithoutStateReader(f).(plan.StateReader); ok {
+		t.Error("WithoutStateReader still offers ReadStates")
+	}
+}
+
 func TestFakeBatchKey(t *testing.T) {
 	f := plantest.New(plantest.Config{Name: plan.FirstOrion, BatchSize: 50})
 	a := op(plan.FirstOrion, plan.Assign, plan.State{}, plan.State{BusinessUnit: "bu", Program: "p", Channel: "callerName"})

@@ -99,8 +99,9 @@ type Client struct {
 }
 
 var (
-	_ plan.Vendor    = (*Client)(nil)
-	_ plan.Hierarchy = (*Client)(nil)
+	_ plan.Vendor      = (*Client)(nil)
+	_ plan.Hierarchy   = (*Client)(nil)
+	_ plan.StateReader = (*Client)(nil)
 )
 
 // maxAnswer bounds how much of an answer is read: a 1000-number page is
@@ -438,6 +439,16 @@ func (c *Client) Read(ctx context.Context, numbers []string) (map[string]plan.St
 		return nil, fmt.Errorf("firstorion: read: %w", err)
 	}
 	return out, nil
+}
+
+// ReadStates implements plan.StateReader. First Orion's listing already
+// carries everything the plan compares, and a listing is the only way to
+// read a number, so it is Read: one listing pass for all the numbers
+// asked, however many. The executor gives it every number it needs at
+// once, so verifying a run lists the business once instead of once per
+// chunk.
+func (c *Client) ReadStates(ctx context.Context, numbers []string) (map[string]plan.State, error) {
+	return c.Read(ctx, numbers)
 }
 
 // BusinessUnits lists the business units with their programs.

@@ -652,3 +652,55 @@ func TestLabUnderPrefix(t *testing.T) {
 		t.Fatalf("nextPage %+v does not keep the prefix", a.env.Info)
 	}
 }
+
+// TestReadListsOncePerCall checks that Read and ReadStates list the
+// business once per call, however many numbers they are asked for: the
+// API reads numbers only by listing, and a listing per number (or per
+// chunk of them) would multiply the whole inventory's pages.
+func TestReadListsOncePerCall(t *testing.T) {
+	seed, err := LoadSeed("testdata/seed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, url := startLab(t, LabOptions{}, seed)
+	c := newLabClient(t, lab, url, nil, WithPageLimit(1)) // a page per number
+	inventory := lab.Count()
+	asked := []string{"+12125550101", "+12125550102", "+12125550103", "+19999999999", "+12125550101"}
+	seen := 0
+	listingPages := func() int {
+		log := lab.Requests()
+		pages := 0
+		for _, r := range log[seen:] {
+			if r.Method == "GET" && strings.HasSuffix(r.Path, "/phone-numbers") {
+				pages++
+			}
+		}
+		seen = len(log)
+		return pages
+	}
+	tests := []struct {
+		name string
+		read func(context.Context, []string) (map[string]plan.State, error)
+	}{
+		{"Read", c.Read},
+		{"ReadStates", c.ReadStates},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			listingPages()
+			got, err := tt.read(context.Background(), asked)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 3 {
+				t.Errorf("read %d numbers, want the 3 held", len(got))
+			}
+			// One page per number of the business, plus the empty page
+			// some listings end on: never one listing per number asked.
+			if pages := listingPages(); pages < inventory || pages > inventory+1 {
+				t.Errorf("%d listing pages for %d numbers asked of an inventory of %d, want one listing",
+					pages, len(asked), inventory)
+			}
+		})
+	}
+}

@@ -52,6 +52,19 @@ const (
 	getBackoff    = 200 * time.Millisecond
 	getBackoffMax = 5 * time.Second
 
+	// assumedListingPages is how many requests ReadStates expects a listing
+	// of the account to take before the client has completed one (after
+	// that, it uses the page count of the last complete listing). A GET of
+	// one number costs one request and a listing page holds listPageSize
+	// numbers, so reading n numbers by GETs is cheaper exactly when n is at
+	// most the listing's page count. 50 pages is an account of 50,000
+	// numbers, above the accounts numsync is sized for (20,000): a check of
+	// a few lost answers stays a few GETs, while verifying hundreds of
+	// activations becomes one listing. Against a much larger account the
+	// first such read may list when GETs were cheaper; the next uses the
+	// real count.
+	assumedListingPages = 50
+
 	// readConcurrency bounds the GETs Read keeps in flight at once.
 	readConcurrency = 8
 

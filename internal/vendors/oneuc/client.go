@@ -1,6 +1,8 @@
 // Package oneuc is numsync's client for OneUC, a carrier platform built on
-// 2600Hz Kazoo (crossbar API v2). It implements plan.Vendor: listing the
-// account's numbers, reading CNAM and E911, activating numbers (discovering
+// 2600Hz Kazoo (crossbar API v2). It implements plan.Vendor and
+// plan.StateReader: listing the account's numbers, reading their states by
+// GETs or a listing pass (whichever costs fewer requests), reading CNAM and
+// E911, activating numbers (discovering
 // them by a carrier search first when the account does not hold them),
 // updating CNAM and E911 with PATCH, and releasing numbers.
 //
@@ -24,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -109,6 +112,10 @@ type Client struct {
 	getAttempts int
 	getBackoff  time.Duration
 
+	// listedPages is the page count of the last complete listing (0 before
+	// the first), ReadStates' measure of what a listing costs.
+	listedPages atomic.Int64
+
 	authMu sync.Mutex
 	token  string
 
@@ -126,7 +133,10 @@ type searchedBlock struct {
 	numbers map[string]bool
 }
 
-var _ plan.Vendor = (*Client)(nil)
+var (
+	_ plan.Vendor      = (*Client)(nil)
+	_ plan.StateReader = (*Client)(nil)
+)
 
 // New returns a client for cfg. It sends nothing: the first request logs in.
 func New(cfg Config, opts ...Option) (*Client, error) {
@@ -522,6 +532,7 @@ func (c *Client) List(ctx context.Context, fn func(plan.State) error) error {
 			}
 		}
 		if !more {
+			c.listedPages.Store(int64(page))
 			return nil
 		}
 		if seen[next] || next == key {
@@ -557,6 +568,53 @@ func (c *Client) Read(ctx context.Context, numbers []string) (map[string]plan.St
 		return nil, fmt.Errorf("oneuc: read numbers: %w", err)
 	}
 	return out, nil
+}
+
+// ReadStates implements plan.StateReader. It reads the numbers asked by
+// whichever costs fewer requests: one GET per number when they are no more
+// than the pages a listing takes (listingCost), else one listing pass kept
+// to the numbers asked. GETs give Detailed records (CNAM and E911 read);
+// the listing does not, and its records say so (Detailed false). A number
+// the account does not hold is absent either way.
+func (c *Client) ReadStates(ctx context.Context, numbers []string) (map[string]plan.State, error) {
+	want := make(map[string]bool, len(numbers))
+	unique := make([]string, 0, len(numbers))
+	for _, n := range numbers {
+		if err := checkE164(n); err != nil {
+			// Refused up front, as Read does, rather than silently missing
+			// from the listing (which would read as "not held").
+			return nil, fmt.Errorf("oneuc: read states: %w", &plan.VendorError{Vendor: plan.OneUC, Number: n,
+				Code: "invalid_number", Message: err.Error()})
+		}
+		if !want[n] {
+			want[n] = true
+			unique = append(unique, n)
+		}
+	}
+	if len(unique) <= c.listingCost() {
+		return c.Read(ctx, unique)
+	}
+	out := make(map[string]plan.State, len(unique))
+	err := c.List(ctx, func(s plan.State) error {
+		if want[s.Number] {
+			out[s.Number] = s
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("oneuc: read states: %w", err)
+	}
+	return out, nil
+}
+
+// listingCost is how many requests a listing of the account is expected to
+// take: the pages of the last complete listing, or assumedListingPages
+// before there was one.
+func (c *Client) listingCost() int {
+	if n := c.listedPages.Load(); n > 0 {
+		return int(n)
+	}
+	return assumedListingPages
 }
 
 // readOne GETs one number; ok is false when the account does not hold it.

@@ -41,6 +41,7 @@ var cases = []contractCase{
 	{"list/pages until next_start_key is absent", caseListPaging},
 	{"list/read matches the listing", caseReadMatchesListing},
 	{"read/cnam e911 state and absent numbers", caseRead},
+	{"read/states: GETs for a few numbers, one listing for many", caseReadStates},
 	{"activate/held numbers go straight to activation", caseActivateHeld},
 	{"activate/one search per block discovers the rest", caseActivateDiscover},
 	{"activate/partial failures shape 1", func(t *testing.T, h Harness) { casePartial(t, h, lab.ShapeSuccessError) }},
@@ -320,6 +321,87 @@ func caseRead(t *testing.T, h Harness) {
 	b := got["+14155550102"]
 	if b.Status != "reserved" || b.CNAM == nil || *b.CNAM != "" || b.E911 != nil {
 		t.Fatalf("read %+v, want reserved with no CNAM or E911", b)
+	}
+}
+
+// caseReadStates checks that ReadStates picks the cheaper way to read: a
+// GET per number while they are no more than a listing's pages (50 pages
+// assumed until the client has listed, then the real count), else one
+// listing pass, and that both answer alike.
+func caseReadStates(t *testing.T, h Harness) {
+	held := manyHeld(2500) // three listing pages of 1,000
+	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: append(held,
+		lab.SeedNumber{Number: "+12126999999", State: "in_service", CNAM: "ACME"})}})
+	l := env.NeedLab(t)
+	const absent = "+12126989999"
+	// requests counts, by kind, the requests the lab received since the
+	// last call (logins left out).
+	seen := 0
+	requests := func() (gets, pages int) {
+		log := l.Requests()
+		for _, r := range log[seen:] {
+			switch {
+			case r.Method != "GET":
+			case strings.HasSuffix(r.Path, "/phone_numbers"):
+				pages++
+			case strings.Contains(r.Path, "/phone_numbers/"):
+				gets++
+			}
+		}
+		seen = len(log)
+		return gets, pages
+	}
+	read := func(nums []string) map[string]plan.State {
+		t.Helper()
+		got, err := env.Client.ReadStates(context.Background(), nums)
+		if err != nil {
+			t.Fatalf("ReadStates(%d numbers): %v", len(nums), err)
+		}
+		if _, ok := got[absent]; ok {
+			t.Fatal("a number the account does not hold was returned")
+		}
+		return got
+	}
+	want := func(got map[string]plan.State, nums []string, detailed bool) {
+		t.Helper()
+		if len(got) != len(nums) {
+			t.Fatalf("read %d numbers, want %d", len(got), len(nums))
+		}
+		for i, n := range nums {
+			s, ok := got[n]
+			if !ok || s.Status != held[i].State || s.Detailed != detailed {
+				t.Fatalf("%s: %+v, want state %s, detailed %v", n, s, held[i].State, detailed)
+			}
+		}
+	}
+	few := []string{held[0].Number, held[1].Number, absent, held[0].Number}
+	want(read(few), few[:2], true)
+	if gets, pages := requests(); gets != 3 || pages != 0 {
+		t.Fatalf("3 numbers took %d GETs and %d listing pages, want 3 GETs", gets, pages)
+	}
+	many := make([]string, 0, 2001)
+	for _, s := range held[:2000] {
+		many = append(many, s.Number)
+	}
+	want(read(append(many, absent)), many, false)
+	if gets, pages := requests(); gets != 0 || pages != 3 {
+		t.Fatalf("2,001 numbers took %d GETs and %d listing pages, want one listing of 3 pages", gets, pages)
+	}
+	// The listing taught the client it costs 3 requests: 4 numbers now list.
+	want(read([]string{held[0].Number, held[1].Number, held[2].Number}), []string{held[0].Number, held[1].Number, held[2].Number}, true)
+	if gets, pages := requests(); gets != 3 || pages != 0 {
+		t.Fatalf("3 numbers took %d GETs and %d pages, want 3 GETs", gets, pages)
+	}
+	four := []string{held[0].Number, held[1].Number, held[2].Number, held[3].Number}
+	want(read(four), four, false)
+	if gets, pages := requests(); gets != 0 || pages != 3 {
+		t.Fatalf("4 numbers took %d GETs and %d pages, want a listing of 3 pages", gets, pages)
+	}
+	if _, err := env.Client.ReadStates(context.Background(), []string{"4155550101"}); err == nil {
+		t.Fatal("a number not in E.164 was read without an error")
+	}
+	if gets, pages := requests(); gets+pages != 0 {
+		t.Fatalf("an invalid number cost %d requests", gets+pages)
 	}
 }
 
