@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"time"
+
+	"github.com/numsync/numsync/internal/config"
+)
+
+// applyFlags are apply's own flags (SPEC section 3).
+type applyFlags struct {
+	desired           string
+	prune             bool
+	maxDelete         string
+	force             bool
+	retryFailed       bool
+	maxDuration       time.Duration
+	allowExtraColumns bool
+}
+
+var applySpec = cmdSpec{
+	name:  "apply",
+	usage: "numsync apply (--desired FILE | PLAN.json) [--prune] [--max-delete N|P%] [--force] [--retry-failed] [--max-duration D]",
+	about: `Applies a plan: with --desired, plans and applies in one go (the cron form);
+with PLAN.json, applies exactly that saved plan after checking that every
+number it touches is still as the plan saw it (exit 6 if not). Every
+operation is journaled: a rerun with the same CSV or plan resumes an
+unfinished run and never applies an operation twice.
+
+Exit codes: 0 all done, 3 some operations failed for good, 4 refused by
+the safety threshold, 5 journal locked by another run, 6 stale plan,
+7 stopped at --max-duration, 130/143 stopped by SIGINT/SIGTERM.`,
+	examples: `  numsync apply --desired numbers.csv
+  numsync apply plan.json
+  numsync apply --desired numbers.csv --prune --max-delete 25
+  numsync apply --desired numbers.csv --max-duration 20m   # resume tomorrow
+  numsync apply --desired numbers.csv --retry-failed
+`,
+	maxArgs: 1,
+}
+
+func (f *applyFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.desired, "desired", "", "plan from the desired-state CSV `FILE` and apply")
+	fs.BoolVar(&f.prune, "prune", false, "release/delete numbers the CSV omits (overrides the config's prune)")
+	fs.StringVar(&f.maxDelete, "max-delete", "", "safety threshold for this run: a count `N` or a share P% (overrides safety.max_delete)")
+	fs.BoolVar(&f.force, "force", false, "apply even past the safety threshold or a collapsed inventory")
+	fs.BoolVar(&f.retryFailed, "retry-failed", false, "when resuming, retry operations that failed for good")
+	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop sending after `D` (e.g. 20m), finish what is in flight, exit 7; the next run resumes")
+	fs.BoolVar(&f.allowExtraColumns, "allow-extra-columns", false, "ignore CSV columns numsync does not know instead of failing")
+}
+
+// cmdApply is `numsync apply`.
+func cmdApply(ctx context.Context, e *env, args []string) error {
+	var f applyFlags
+	pos, err := e.parse(applySpec, args, f.define)
+	if err != nil {
+		return err
+	}
+	switch {
+	case f.desired == "" && len(pos) == 0:
+		return &usageError{errors.New("give --desired FILE or a saved PLAN.json")}
+	case f.desired != "" && len(pos) > 0:
+		return &usageError{errors.New("give either --desired FILE or PLAN.json, not both")}
+	}
+	if f.maxDelete != "" {
+		if _, err := config.ParseMaxDelete(f.maxDelete); err != nil {
+			return &usageError{errors.New("--max-delete: " + err.Error())}
+		}
+	}
+	if f.maxDuration < 0 {
+		return &usageError{errors.New("--max-duration must be positive")}
+	}
+	_ = ctx
+	return errNotImplemented
+}

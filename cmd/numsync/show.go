@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+)
+
+type showFlags struct {
+	failed bool
+	format string
+}
+
+var showSpec = cmdSpec{
+	name:  "show",
+	usage: "numsync show RUN [--failed] [--format text|json|csv]",
+	about: `Lists one run's operations with their state, attempts and the vendor's last
+reason. --failed --format csv writes the failed ones with their original
+CSV line, ready to be fixed in a spreadsheet and fed back.`,
+	examples: `  numsync show 12
+  numsync show 12 --failed --format csv > fix-these.csv
+`,
+	maxArgs: 1,
+}
+
+func (f *showFlags) define(fs *flag.FlagSet) {
+	fs.BoolVar(&f.failed, "failed", false, "only the operations that failed")
+	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text, json or csv")
+}
+
+// cmdShow is `numsync show`.
+func cmdShow(ctx context.Context, e *env, args []string) error {
+	var f showFlags
+	pos, err := e.parse(showSpec, args, f.define)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return &usageError{errors.New("give the RUN id (see 'numsync runs')")}
+	}
+	if err := oneOf("format", f.format, "text", "json", "csv"); err != nil {
+		return err
+	}
+	_ = ctx
+	return errNotImplemented
+}

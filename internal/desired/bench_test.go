@@ -1,0 +1,215 @@
+package desired
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// benchAreaCodes are real, assigned US area codes, so the generated file is
+// valid and the benchmark measures the success path.
+var benchAreaCodes = []int{201, 202, 203, 205, 206, 212, 213, 214, 215, 216, 303, 305, 312, 313, 404, 415, 503, 512, 602, 617, 646, 702, 713, 718, 805, 813, 917, 919}
+
+// writeBenchCSV writes rows rows: numbers spread over thousands-blocks (as
+// carriers assign them), a share mixed in national formats.
+func writeBenchCSV(tb testing.TB, rows int, nationalPct int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "desired.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	r := rand.New(rand.NewPCG(1, 2))
+	fmt.Fprintln(w, "phone_number,cnam,brand_business_unit,brand_program,brand_channel,authenticated_calls")
+	const perBlock = 500
+	channels := []string{"callerName", "callerImage", "blocking"}
+	for i := 0; i < rows; i++ {
+		block, sub := i/perBlock, i%perBlock
+		npa := benchAreaCodes[block%len(benchAreaCodes)]
+		nxx := 200 + (block/len(benchAreaCodes))%800
+		x := (block / len(benchAreaCodes) / 800) % 10
+		line := sub*2 + (block & 1) // distinct within the block
+		var num string
+		if r.IntN(100) < nationalPct {
+			num = fmt.Sprintf("(%d) %d-%d%03d", npa, nxx, x, line)
+		} else {
+			num = "+1" + strconv.Itoa(npa) + strconv.Itoa(nxx) + strconv.Itoa(x) + fmt.Sprintf("%03d", line)
+		}
+		fmt.Fprintf(w, "%s,ACME %d,Sales,Outbound %d,%s,%v\n", num, i%1000, i%7, channels[i%3], i%2 == 0)
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// rawRead is the yardstick: Go's encoding/csv reading every record.
+func rawRead(tb testing.TB, path string) (int, time.Duration) {
+	start := time.Now()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	cr := csv.NewReader(bufio.NewReaderSize(f, 256<<10))
+	n := 0
+	for {
+		_, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n++
+	}
+	return n, time.Since(start)
+}
+
+// peakHeap samples the live heap while fn runs and returns the largest
+// value seen. It reads runtime/metrics, which (unlike ReadMemStats) does not
+// stop the world, so sampling does not slow what it measures.
+func peakHeap(fn func()) uint64 {
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	wg.Wait()
+	return peak.Load()
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// vmHWM returns the process's peak resident set from /proc, 0 elsewhere.
+func vmHWM() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// BenchmarkValidate1M validates a generated 1,000,000-row CSV and reports
+// its rate beside encoding/csv's raw read of the same file.
+func BenchmarkValidate1M(b *testing.B) {
+	for _, bc := range []struct {
+		name        string
+		nationalPct int
+	}{{"canonical", 0}, {"national10pct", 10}} {
+		b.Run(bc.name, func(b *testing.B) {
+			const rows = 1_000_000
+			path := writeBenchCSV(b, rows, bc.nationalPct)
+			raw, rawCPU := time.Duration(1<<62), time.Duration(1<<62)
+			for range 3 {
+				c0 := cpuTime()
+				n, d := rawRead(b, path)
+				if n != rows+1 {
+					b.Fatalf("raw read %d records", n)
+				}
+				raw = min(raw, d)
+				rawCPU = min(rawCPU, cpuTime()-c0)
+			}
+			if _, err := nanpPrefixLen(); err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			c0 := cpuTime()
+			b.ResetTimer()
+			var heap uint64
+			for b.Loop() {
+				heap = max(heap, peakHeap(func() {
+					d, _, err := ReadFile(path, Options{OneUCEnabled: true, FirstOrionEnabled: true})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(d.Rows) != rows {
+						b.Fatalf("%d rows", len(d.Rows))
+					}
+				}))
+			}
+			b.StopTimer()
+			cpuPerOp := (cpuTime() - c0) / time.Duration(b.N)
+			perOp := b.Elapsed() / time.Duration(b.N)
+			// Wall-clock figures depend on what else the machine runs; CPU
+			// time (all threads, GC included) is the steadier comparison.
+			b.ReportMetric(cpuPerOp.Seconds()/rawCPU.Seconds(), "cpu-x-raw")
+			b.ReportMetric(cpuPerOp.Seconds(), "cpu-s")
+			b.ReportMetric(rows/perOp.Seconds(), "rows/s")
+			b.ReportMetric(rows/raw.Seconds(), "raw-rows/s")
+			b.ReportMetric(perOp.Seconds()/raw.Seconds(), "x-raw")
+			b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MiB")
+			if hwm := vmHWM(); hwm > 0 {
+				b.ReportMetric(float64(hwm)/(1<<20), "peak-rss-MiB")
+			}
+		})
+	}
+}
+
+// BenchmarkNormalize compares the fast path with the library per number.
+func BenchmarkNormalize(b *testing.B) {
+	nums := genNumbers(10_000, 7)
+	b.Run("normalizer", func(b *testing.B) {
+		p := newPhoneNormalizer("US")
+		i := 0
+		for b.Loop() {
+			p.normalize(nums[i%len(nums)])
+			i++
+		}
+	})
+	b.Run("library", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			reference(nums[i%len(nums)], "US")
+			i++
+		}
+	})
+}

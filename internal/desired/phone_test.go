@@ -1,0 +1,147 @@
+package desired
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// reference is the phone-number library's verdict, with no fast path.
+func reference(s, region string) (string, bool) {
+	n, err := phonenumbers.Parse(s, region)
+	if err != nil || n.GetExtension() != "" || !phonenumbers.IsValidNumber(n) {
+		return "", false
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+func TestNANPProof(t *testing.T) {
+	k, err := nanpPrefixLen()
+	if err != nil {
+		t.Fatalf("the proof failed, so the fast path is off: %v", err)
+	}
+	// Seven digits is the NANP thousands-block (NPA-NXX-X); the proof
+	// finding less would mean the metadata stopped distinguishing blocks,
+	// more that a pattern looks into the subscriber number.
+	if k < 3 || k > 9 {
+		t.Errorf("proven block length %d out of the plausible range", k)
+	}
+	t.Logf("NANP verdict proven to depend on the first %d national digits", k)
+}
+
+func TestUniformPrefixLen(t *testing.T) {
+	tests := []struct {
+		pattern string
+		want    int
+	}{
+		{`\d{10}`, 0},
+		{`[2-9]\d{9}`, 1},
+		{`212[2-9]\d{6}`, 4},
+		{`(?:212|646)555\d{4}`, 6},
+		{`\d{9}[13579]`, 10},
+		{`\d{3}`, 0}, // never matches ten digits: uniform from the start
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern, func(t *testing.T) {
+			got, err := uniformPrefixLen(tt.pattern)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("uniformPrefixLen(%q) = %d, want %d", tt.pattern, got, tt.want)
+			}
+		})
+	}
+	if _, err := uniformPrefixLen(`\b\d{10}`); err == nil {
+		t.Errorf("a word boundary should make the proof give up")
+	}
+}
+
+// genNumbers makes a sample that exercises the fast path's memo (many
+// numbers per thousands-block) and its edges: invalid area codes (0xx, 1xx,
+// N11, unassigned), invalid exchanges (0xx, 1xx), national numbers starting
+// 0 or 1 (which the fast path must leave to the library), and non-canonical
+// spellings.
+func genNumbers(n int, seed uint64) []string {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	blocks := make([]int, 4000)
+	for i := range blocks {
+		blocks[i] = r.IntN(10_000_000)
+	}
+	out := make([]string, n)
+	for i := range out {
+		switch p := r.IntN(100); {
+		case p < 70: // clustered in blocks, any NPA and NXX
+			out[i] = fmt.Sprintf("+1%07d%03d", blocks[r.IntN(len(blocks))], r.IntN(1000))
+		case p < 95: // anywhere
+			out[i] = fmt.Sprintf("+1%010d", r.Int64N(10_000_000_000))
+		case p < 97:
+			out[i] = fmt.Sprintf("+1%03d%03d%04d", 200+r.IntN(800), 200+r.IntN(800), r.IntN(10000))
+		case p < 98:
+			out[i] = fmt.Sprintf("(%03d) %03d-%04d", r.IntN(1000), r.IntN(1000), r.IntN(10000))
+		case p < 99:
+			out[i] = fmt.Sprintf("+1%d", r.Int64N(100_000_000_000)) // wrong lengths
+		default:
+			out[i] = fmt.Sprintf("+1-%03d-%03d-%04d", r.IntN(1000), r.IntN(1000), r.IntN(10000))
+		}
+	}
+	return out
+}
+
+// TestFastPathEqualsLibrary proves on a large sample that the normaliser
+// (fast path and memo included) gives exactly the library's verdict and
+// E.164 form.
+func TestFastPathEqualsLibrary(t *testing.T) {
+	n := 200_000
+	if raceEnabled {
+		n = 4_000
+	}
+	nums := genNumbers(n, 42)
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var mismatches []string
+	var fast, valid int
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each worker owns a normaliser and a stripe of the sample in
+			// order, so its memo sees many numbers per block.
+			p := newPhoneNormalizer("US")
+			var lf, lv int
+			for i := w; i < len(nums); i += workers {
+				s := nums[i]
+				if _, ok := p.canonicalNANP(s); ok {
+					lf++
+				}
+				got, reason := p.normalize(s)
+				want, ok := reference(s, "US")
+				if ok {
+					lv++
+				}
+				if (reason == "") != ok || got != want {
+					mu.Lock()
+					mismatches = append(mismatches, fmt.Sprintf("%q: normalize=%q,%q library=%q,%v", s, got, reason, want, ok))
+					mu.Unlock()
+				}
+			}
+			mu.Lock()
+			fast += lf
+			valid += lv
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(mismatches) > 0 {
+		t.Fatalf("%d mismatches, e.g.:\n%v", len(mismatches), mismatches[:min(10, len(mismatches))])
+	}
+	if fast < n/2 || valid < n/10 || valid > n*9/10 {
+		t.Errorf("sample is not balanced: %d of %d on the fast path, %d valid", fast, n, valid)
+	}
+	t.Logf("%d numbers, %d canonical NANP, %d valid: all equal to the library", n, fast, valid)
+}
