@@ -5,6 +5,9 @@ FUZZTIME  ?= 10s
 FUZZLONG  ?= 2m
 GOLANGCI  ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
+BENCH     ?= .
+# bash, for `set -o pipefail` in the bench recipe.
+SHELL     := /bin/bash
 
 .PHONY: all build test vet race fuzz-short fuzz bench lint demo chaos clean
 
@@ -33,8 +36,11 @@ test: vet race fuzz-short
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=$(FUZZLONG)
 
+# Runs every benchmark once (BENCH=regex picks some) and ends with one
+# summary table of figure, target, measured, ratio (internal/tools/benchtable).
+# pipefail keeps go test's exit status, which the pipe would otherwise lose.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=1x -timeout 60m ./...
+	set -o pipefail; $(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -benchtime=1x -timeout 60m ./... 2>&1 | $(GO) run ./internal/tools/benchtable
 
 lint:
 	@test -x $(GOBIN)/golangci-lint || $(GO) install $(GOLANGCI)

@@ -1,0 +1,77 @@
+package main
+
+// This file is the one place that says what `make bench` measures and what
+// each figure should be. Add a row when a benchmark gains a figure worth a
+// target; a metric not listed here still appears in the summary, under
+// "other metrics", without a target.
+
+// direction says which side of the target a measurement should fall on.
+type direction int
+
+const (
+	// noTarget marks a figure shown for information: no number to meet.
+	noTarget direction = iota
+	// atMost: the measurement should be ≤ the target (times, shares).
+	atMost
+	// atLeast: the measurement should be ≥ the target (throughput ratios).
+	atLeast
+)
+
+// figure is one row of the summary: a metric of one benchmark, named the
+// way a reader of issue #8 knows it.
+type figure struct {
+	// Name is what the summary calls the figure.
+	Name string
+	// Pkg is the package path below the module (e.g. "internal/exec"); ""
+	// matches any package, for benchmarks not written yet.
+	Pkg string
+	// Bench is the benchmark's full name without the -GOMAXPROCS suffix,
+	// sub-benchmarks included ("BenchmarkValidate1M/canonical").
+	Bench string
+	// Unit is the metric's unit as the benchmark reports it.
+	Unit string
+	// Dir and Target say what the figure should be, in Unit.
+	Dir    direction
+	Target float64
+	// Note replaces the target when there is no number to meet.
+	Note string
+}
+
+// figures lists every known figure, in the order the summary prints them.
+var figures = []figure{
+	// CSV validation against encoding/csv's raw read of the same file: wall
+	// time, and CPU time (steadier on a busy machine).
+	{Name: "CSV validation ÷ raw read, wall (canonical)", Pkg: "internal/desired", Bench: "BenchmarkValidate1M/canonical", Unit: "x-raw", Dir: atMost, Target: 5},
+	{Name: "CSV validation ÷ raw read, CPU (canonical)", Pkg: "internal/desired", Bench: "BenchmarkValidate1M/canonical", Unit: "cpu-x-raw", Dir: atMost, Target: 5},
+	{Name: "CSV validation ÷ raw read, wall (10% national)", Pkg: "internal/desired", Bench: "BenchmarkValidate1M/national10pct", Unit: "x-raw", Dir: atMost, Target: 5},
+	{Name: "CSV validation ÷ raw read, CPU (10% national)", Pkg: "internal/desired", Bench: "BenchmarkValidate1M/national10pct", Unit: "cpu-x-raw", Dir: atMost, Target: 5},
+
+	{Name: "plan diff + JSON render, 1M rows (s)", Pkg: "internal/plan", Bench: "BenchmarkDiff1M", Unit: "s/plan", Dir: atMost, Target: 2},
+
+	{Name: "OneUC activate 10k ÷ ceiling", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkActivate10k", Unit: "ceiling_ratio", Dir: atLeast, Target: 0.95},
+	{Name: "OneUC activate 10k, 429s (% of requests)", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkActivate10k", Unit: "pct_429", Dir: atMost, Target: 1},
+	{Name: "OneUC activate 10k ×10 rate ÷ ceiling", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkActivate10kScaled", Unit: "ceiling_ratio", Dir: atLeast, Target: 0.95},
+	{Name: "OneUC activate 10k ×10 rate, 429s (% of requests)", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkActivate10kScaled", Unit: "pct_429", Dir: atMost, Target: 1},
+
+	{Name: "First Orion create 20k ÷ ceiling", Pkg: "internal/vendors/firstorion", Bench: "BenchmarkCreate20k", Unit: "ratio", Dir: atLeast, Target: 0.95},
+
+	{Name: "executor OneUC ÷ ceiling", Pkg: "internal/exec", Bench: "BenchmarkRun", Unit: "oneuc-ceiling-share", Dir: atLeast, Target: 0.95},
+	{Name: "executor First Orion ÷ ceiling", Pkg: "internal/exec", Bench: "BenchmarkRun", Unit: "firstorion-ceiling-share", Dir: atLeast, Target: 0.95},
+	{Name: "executor journal share of wall time", Pkg: "internal/exec", Bench: "BenchmarkRun", Unit: "journal-share", Dir: atMost, Target: 0.05},
+
+	// The journal's own budget: 5 % of wall time at 1000 numbers/s.
+	{Name: "journal MarkSent+Record, % wall @1000/s (FULL)", Pkg: "internal/journal", Bench: "BenchmarkMarkSentRecord/synchronous=FULL", Unit: "%wall@1000/s", Dir: atMost, Target: 5},
+	{Name: "journal MarkSent+Record, % wall @1000/s (NORMAL)", Pkg: "internal/journal", Bench: "BenchmarkMarkSentRecord/synchronous=NORMAL", Unit: "%wall@1000/s", Dir: atMost, Target: 5},
+	{Name: "journal StartRun, 100k ops (s)", Pkg: "internal/journal", Bench: "BenchmarkStartRun", Unit: "s/run", Note: "—"},
+	{Name: "journal save detail cache, 1M (s)", Pkg: "internal/journal", Bench: "BenchmarkDetails", Unit: "s/save-1M", Note: "—"},
+	{Name: "journal load detail cache, 1M (s)", Pkg: "internal/journal", Bench: "BenchmarkDetails", Unit: "s/load-1M", Note: "—"},
+
+	// End to end through the executor with the SQLite journal, and the
+	// nightly run that finds nothing to do. Their benchmarks are still to
+	// come; until then these rows read "not run".
+	{Name: "apply end to end, OneUC ÷ ceiling", Bench: "BenchmarkApplyConverge", Unit: "oneuc-ratio", Dir: atLeast, Target: 0.95},
+	{Name: "apply end to end, First Orion ÷ ceiling", Bench: "BenchmarkApplyConverge", Unit: "firstorion-ratio", Dir: atLeast, Target: 0.95},
+	{Name: "apply end to end, 429 share", Bench: "BenchmarkApplyConverge", Unit: "429-share", Dir: atMost, Target: 0.01},
+	{Name: "apply end to end, journal share of wall time", Bench: "BenchmarkApplyConverge", Unit: "journal-share", Dir: atMost, Target: 0.05},
+	{Name: "nightly no-op, requests (expect listing pages + 1 auth per vendor)", Bench: "BenchmarkNightlyNoop", Unit: "requests", Note: "—"},
+}
