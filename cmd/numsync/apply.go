@@ -72,6 +72,14 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	if f.maxDuration < 0 {
 		return &usageError{errors.New("--max-duration must be positive")}
 	}
-	_ = ctx
-	return errNotImplemented
+	cfg, err := e.needConfig()
+	if err != nil {
+		return err
+	}
+	planPath := ""
+	if len(pos) == 1 {
+		planPath = pos[0]
+	}
+	_, err = runApply(ctx, e, cfg, f, planPath)
+	return err
 }

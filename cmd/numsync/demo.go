@@ -1,22 +1,98 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/numsync/numsync/internal/labserver"
+	"github.com/numsync/numsync/samples"
+)
 
 var demoSpec = cmdSpec{
 	name:  "demo",
 	usage: "numsync demo",
 	about: `Starts both vendor labs in process on a free loopback port, seeded from
 samples/, then runs plan and apply on samples/desired.csv and a second plan
-that shows no changes. Needs no config, credentials or network.`,
+that shows no changes but for the samples' deliberate permanent failures
+(a number the carrier cannot supply, one it faults on, an address that does
+not geocode, an ambiguous one, a number another business brands). Needs no
+config, credentials or network; the journal lives in a temporary directory.`,
 	examples: `  numsync demo
+  make demo
 `,
 }
+
+// Demo lab settings: slow enough for the progress bar to be seen for a few
+// seconds, fast enough to finish well within a minute.
+const (
+	demoLabRPS    = 25
+	demoClientRPS = 20
+	demoLatency   = 15 * time.Millisecond
+)
 
 // cmdDemo is `numsync demo`.
 func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse(demoSpec, args, nil); err != nil {
 		return err
 	}
-	_ = ctx
-	return errNotImplemented
+	dir, err := os.MkdirTemp("", "numsync-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	srv := labserver.New(labserver.Options{RPS: demoLabRPS, Latency: demoLatency, Seed: 1, StatusDelay: 2 * time.Second})
+	if err := srv.SeedFS(samples.FS); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("demo: listen on loopback: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+	base := "http://" + ln.Addr().String()
+
+	csvPath := filepath.Join(dir, "desired.csv")
+	b, err := samples.FS.ReadFile("desired.csv")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(csvPath, b, 0o600); err != nil {
+		return err
+	}
+	cfg := labserver.Config(base, demoClientRPS)
+	cfg.Journal = filepath.Join(dir, "numsync.db")
+	e.cfgOverride = cfg
+
+	fmt.Fprintf(e.stdout, "numsync demo: OneUC and First Orion labs on %s, journal in %s\n", base, dir)
+	fmt.Fprintf(e.stdout, "\n=== 1. numsync plan --desired samples/desired.csv\n\n")
+	if _, err := runPlan(ctx, e, cfg, planFlags{desired: csvPath, format: "text"}); err != nil {
+		return fmt.Errorf("demo: plan: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "\n=== 2. numsync apply --desired samples/desired.csv\n")
+	res, err := runApply(ctx, e, cfg, applyFlags{desired: csvPath}, "")
+	var ee *exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ee.code == ExitFailed:
+		// The samples' deliberate permanent failures: expected.
+		fmt.Fprintf(e.stdout, "\napply exited %d: %v\n", ExitFailed, err)
+	default:
+		return fmt.Errorf("demo: apply: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "\n=== 3. numsync plan again: only the permanent failures remain\n\n")
+	if _, err := runPlan(ctx, e, cfg, planFlags{desired: csvPath, format: "text"}); err != nil {
+		return fmt.Errorf("demo: second plan: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "\nThe demo is done. Run %d applied the plan; every other number is in step.\n", res.RunID)
+	fmt.Fprintln(e.stdout, "Against your own labs: 'numsync lab' in one terminal, then plan/apply with the config it prints.")
+	return nil
 }

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+
 	"context"
 	"flag"
+	"github.com/numsync/numsync/internal/app"
+	"github.com/numsync/numsync/internal/plan"
 )
 
 type exportFlags struct {
@@ -38,6 +42,36 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	_ = ctx
-	return errNotImplemented
+	cfg, err := e.needConfig()
+	if err != nil {
+		return err
+	}
+	vs, err := app.NewVendors(cfg, e.logger(), nil)
+	if err != nil {
+		return err
+	}
+	switch f.vendor {
+	case "oneuc":
+		vs.FirstOrion = nil
+	case "firstorion":
+		vs.OneUC = nil
+	}
+	if vs.Get(plan.VendorName(f.vendor)) == nil && f.vendor != "" {
+		return fmt.Errorf("--vendor %s: the configuration disables it", f.vendor)
+	}
+	table, err := app.Export(ctx, vs)
+	if err != nil {
+		return err
+	}
+	for _, w := range table.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	if f.out == "" {
+		return table.WriteCSV(e.stdout)
+	}
+	if err := writeFileAtomic(f.out, 0o644, table.WriteCSV); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %d numbers to %s\n", len(table.Rows), f.out)
+	return nil
 }

@@ -3,6 +3,11 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
+
+	"github.com/numsync/numsync/internal/app"
+	"github.com/numsync/numsync/internal/config"
+	"github.com/numsync/numsync/internal/plan"
 )
 
 // planFlags are plan's own flags (SPEC section 3).
@@ -52,6 +57,60 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 	if err := oneOf("format", f.format, "text", "json", "csv", "markdown"); err != nil {
 		return err
 	}
-	_ = ctx
-	return errNotImplemented
+	cfg, err := e.needConfig()
+	if err != nil {
+		return err
+	}
+	_, err = runPlan(ctx, e, cfg, f)
+	return err
+}
+
+// runPlan makes the plan, prints it in the asked format and saves it. It
+// returns the plan (the demo prints its own headings around it).
+func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*plan.Plan, error) {
+	d, err := e.readDesired(cfg, f.desired, f.allowExtraColumns)
+	if err != nil {
+		return nil, err
+	}
+	j, err := e.openJournal(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer j.Close()
+	vs, err := app.NewVendors(cfg, e.logger(), nil)
+	if err != nil {
+		return nil, err
+	}
+	prune, maxDelete, err := app.PlanOptions(cfg, f.prune, "")
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := app.MakePlan(ctx, app.PlanRequest{
+		Desired: d, Vendors: vs, Cache: j, History: j,
+		Prune: prune, MaxDelete: maxDelete,
+		DefaultCallPurpose: app.DefaultCallPurpose(cfg),
+	})
+	if err != nil {
+		return nil, e.planFailure(f.desired, err)
+	}
+	if f.format != plan.FormatText {
+		// The text rendering lists the warnings itself.
+		e.printWarnings(p)
+	}
+	if err := p.Render(e.stdout, f.format); err != nil {
+		return p, fmt.Errorf("write plan: %w", err)
+	}
+	if f.out != "" {
+		if err := writeFileAtomic(f.out, 0o644, p.WriteJSON); err != nil {
+			return p, fmt.Errorf("save plan: %w", err)
+		}
+		fmt.Fprintf(e.stderr, "plan saved to %s: apply it with 'numsync apply %s'\n", f.out, f.out)
+	}
+	switch {
+	case p.Refused():
+		return p, refusal(p)
+	case f.detailedExitcode && p.Changes() > 0:
+		return p, &exitError{code: ExitChanges}
+	}
+	return p, nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/numsync/numsync/internal/config"
+	"github.com/numsync/numsync/internal/exec"
 )
 
 // command is one subcommand: its name, a one-line synopsis for the listing,
@@ -86,6 +87,15 @@ type env struct {
 
 	logOnce sync.Once
 	log     *slog.Logger
+
+	// cfgOverride, when set, is the configuration to use instead of a file
+	// (the demo points numsync at its in-process labs).
+	cfgOverride *config.Config
+	// args is the command line after the command name, journaled with a
+	// run (secret-looking values redacted by the journal).
+	args []string
+	// execTweak lets tests shorten the executor's backoffs.
+	execTweak func(*exec.Config)
 
 	cfgOnce  sync.Once
 	cfg      *config.Config
@@ -208,6 +218,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if c.name != name {
 			continue
 		}
+		e.args = rest[1:]
 		err := c.run(ctx, e, rest[1:])
 		report(e, name, err)
 		return exitCode(err)
@@ -349,7 +360,3 @@ func oneOf(flagName, value string, allowed ...string) error {
 	}
 	return &usageError{fmt.Errorf("--%s must be one of %s, got %q", flagName, strings.Join(allowed, ", "), value)}
 }
-
-// errNotImplemented is what a command not built yet returns: it exits 1
-// with one line, never a fake result.
-var errNotImplemented = errors.New("not implemented yet")

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
 	"context"
 	"errors"
 	"flag"
+	"github.com/numsync/numsync/internal/config"
+	"github.com/numsync/numsync/internal/plan"
 )
 
 type runsFlags struct {
@@ -33,6 +39,44 @@ func cmdRuns(ctx context.Context, e *env, args []string) error {
 	if f.limit < 1 {
 		return &usageError{errors.New("--limit must be at least 1")}
 	}
-	_ = ctx
-	return errNotImplemented
+	cfg, _, err := e.loadConfigWith(config.LoadWithoutSecrets)
+	if err != nil {
+		return err
+	}
+	j, err := e.openExistingJournal(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	runs, err := j.Runs(ctx, f.limit)
+	if err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(e.stdout, "No runs journaled yet.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED\tFINISHED\tCSV\tDONE\tFAILED\tPENDING\tOUTCOME")
+	for _, r := range runs {
+		finished := "-"
+		if r.FinishedAt != nil {
+			finished = r.FinishedAt.Local().Format(time.DateTime)
+		}
+		digest := r.CSVDigest
+		if len(digest) > 12 {
+			digest = digest[:12]
+		}
+		if digest == "" {
+			digest = "(saved plan)"
+		}
+		outcome := r.Outcome
+		if outcome == "" {
+			outcome = "unfinished"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.ID, r.StartedAt.Local().Format(time.DateTime), finished, digest,
+			r.Counts[string(plan.StateDone)], r.Counts[string(plan.StateFailed)]+r.Counts[string(plan.StateSkipped)],
+			r.Counts[string(plan.StatePending)]+r.Counts[string(plan.StateSent)], outcome)
+	}
+	return tw.Flush()
 }

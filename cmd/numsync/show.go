@@ -1,9 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"slices"
+	"strconv"
+
 	"context"
 	"errors"
 	"flag"
+	"github.com/numsync/numsync/internal/config"
+	"github.com/numsync/numsync/internal/plan"
 )
 
 type showFlags struct {
@@ -41,6 +47,34 @@ func cmdShow(ctx context.Context, e *env, args []string) error {
 	if err := oneOf("format", f.format, "text", "json", "csv"); err != nil {
 		return err
 	}
-	_ = ctx
-	return errNotImplemented
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id < 1 {
+		return &usageError{fmt.Errorf("RUN must be a run id (see 'numsync runs'), got %q", pos[0])}
+	}
+	cfg, _, err := e.loadConfigWith(config.LoadWithoutSecrets)
+	if err != nil {
+		return err
+	}
+	j, err := e.openExistingJournal(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	run, err := j.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	if f.failed && f.format == "csv" {
+		return showFailedCSV(ctx, e, j, run)
+	}
+	ops, err := j.Ops(ctx, id)
+	if err != nil {
+		return err
+	}
+	if f.failed {
+		ops = slices.DeleteFunc(ops, func(r plan.OpRecord) bool {
+			return r.State != plan.StateFailed && r.State != plan.StateSkipped
+		})
+	}
+	return writeOps(e.stdout, f.format, run, ops)
 }

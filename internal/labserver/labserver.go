@@ -5,10 +5,12 @@
 package labserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -233,4 +235,37 @@ func (s *Server) Snapshot() Stats {
 func (s *Server) stats(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(s.Snapshot())
+}
+
+// SeedFile seeds both labs from path: a directory holding
+// oneuc-seed.json and firstorion-seed.json, or one JSON file
+// {"oneuc": {...}, "firstorion": {...}}.
+func (s *Server) SeedFile(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("lab seed: %w", err)
+	}
+	if st.IsDir() {
+		return s.SeedFS(os.DirFS(path))
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("lab seed: %w", err)
+	}
+	var both struct {
+		OneUC      oulab.LabSeed      `json:"oneuc"`
+		FirstOrion firstorion.LabSeed `json:"firstorion"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&both); err != nil {
+		return fmt.Errorf("lab seed %s: %w", path, err)
+	}
+	if err := s.OneUC.Seed(both.OneUC); err != nil {
+		return fmt.Errorf("oneuc seed: %w", err)
+	}
+	if err := s.FirstOrion.Seed(both.FirstOrion); err != nil {
+		return fmt.Errorf("firstorion seed: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/numsync/numsync/internal/app"
+	"github.com/numsync/numsync/internal/config"
+	"github.com/numsync/numsync/internal/desired"
+	"github.com/numsync/numsync/internal/journal"
+	"github.com/numsync/numsync/internal/plan"
+)
+
+// maxListed bounds how many failed numbers or errors a command lists one
+// by one on the terminal; the journal (numsync show) has them all.
+const maxListed = 50
+
+// needConfig loads the configuration a command that talks to vendors
+// needs: a file must exist and enable at least one vendor.
+func (e *env) needConfig() (*config.Config, error) {
+	if e.cfgOverride != nil {
+		return e.cfgOverride, nil
+	}
+	cfg, found, err := e.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errors.New("no configuration: give --config FILE, set $NUMSYNC_CONFIG, or create ./numsync.yaml (see 'numsync lab' for one that points at the labs)")
+	}
+	if !cfg.OneUCEnabled() && !cfg.FirstOrionEnabled() {
+		return nil, fmt.Errorf("%s enables no vendor: add a oneuc or firstorion section", cfg.Path)
+	}
+	return cfg, nil
+}
+
+// readDesired reads and validates the CSV. Row errors are printed, every
+// one, as FILE:LINE: column: reason, and the command exits 1 with nothing
+// sent.
+func (e *env) readDesired(cfg *config.Config, path string, allowExtra bool) (*plan.Desired, error) {
+	d, warns, err := desired.ReadFile(path, desired.Options{
+		Path:               path,
+		DefaultRegion:      cfg.DefaultRegion,
+		DefaultCallPurpose: app.DefaultCallPurpose(cfg),
+		AllowExtraColumns:  allowExtra,
+		OneUCEnabled:       cfg.OneUCEnabled(),
+		FirstOrionEnabled:  cfg.FirstOrionEnabled(),
+	})
+	var rowErrs desired.Errors
+	if errors.As(err, &rowErrs) {
+		for _, re := range rowErrs {
+			fmt.Fprintln(e.stderr, re.Error())
+		}
+		return nil, quietly(ExitError, fmt.Errorf("%s: %d invalid rows: nothing was sent", path, len(rowErrs)))
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warns {
+		// The plan names each blank-E911 row itself; the reader's count
+		// of them would only say it twice.
+		if w.Column == "e911" {
+			continue
+		}
+		fmt.Fprintf(e.stderr, "warning: %s\n", w.String())
+	}
+	return d, nil
+}
+
+// openJournal opens the configured journal, creating its directory.
+func (e *env) openJournal(ctx context.Context, cfg *config.Config) (*journal.Journal, error) {
+	path := cfg.Journal
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+	}
+	return journal.Open(ctx, path)
+}
+
+// openExistingJournal opens a journal for reading (runs, show): a journal
+// that does not exist is an error rather than a new empty file.
+func (e *env) openExistingJournal(ctx context.Context, cfg *config.Config) (*journal.Journal, error) {
+	if _, err := os.Stat(cfg.Journal); err != nil {
+		return nil, fmt.Errorf("no journal at %s (runs are journaled by 'numsync apply'; --journal names another)", cfg.Journal)
+	}
+	return journal.Open(ctx, cfg.Journal)
+}
+
+// planFailure turns the errors a plan can end with into what the user
+// sees: unresolved names as FILE:LINE: column: reason, exit 1.
+func (e *env) planFailure(path string, err error) error {
+	var rows plan.RowErrors
+	if errors.As(err, &rows) {
+		for _, r := range rows {
+			fmt.Fprintf(e.stderr, "%s:%s\n", path, r.Error())
+		}
+		return quietly(ExitError, fmt.Errorf("%d rows name what First Orion does not have: nothing was sent", len(rows)))
+	}
+	return err
+}
+
+// printWarnings prints a plan's warnings on standard error.
+func (e *env) printWarnings(p *plan.Plan) {
+	for _, w := range p.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+}
+
+// refusal describes the safety verdicts that refused a plan.
+func refusal(p *plan.Plan) error {
+	var reasons []string
+	names := make([]string, 0, len(p.Vendors))
+	for name := range p.Vendors {
+		names = append(names, string(name))
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		s := p.Vendors[plan.VendorName(name)].Safety
+		if !s.OK && !s.Forced {
+			reasons = append(reasons, name+": "+s.Reason)
+		}
+	}
+	return withCode(ExitRefused, fmt.Errorf("refused by the safety checks, nothing was changed: %s (--force, or a higher --max-delete for this run, overrides)",
+		strings.Join(reasons, "; ")))
+}
+
+// writeFileAtomic writes a file by renaming a complete temporary one into
+// place, so a reader (node-exporter, a report consumer) never sees half.
+func writeFileAtomic(path string, perm os.FileMode, write func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
