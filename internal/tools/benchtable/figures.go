@@ -66,12 +66,34 @@ var figures = []figure{
 	{Name: "journal save detail cache, 1M (s)", Pkg: "internal/journal", Bench: "BenchmarkDetails", Unit: "s/save-1M", Note: "—"},
 	{Name: "journal load detail cache, 1M (s)", Pkg: "internal/journal", Bench: "BenchmarkDetails", Unit: "s/load-1M", Note: "—"},
 
-	// End to end through the executor with the SQLite journal, and the
-	// nightly run that finds nothing to do. Their benchmarks are still to
-	// come; until then these rows read "not run".
-	{Name: "apply end to end, OneUC ÷ ceiling", Bench: "BenchmarkApplyConverge", Unit: "oneuc-ratio", Dir: atLeast, Target: 0.95},
-	{Name: "apply end to end, First Orion ÷ ceiling", Bench: "BenchmarkApplyConverge", Unit: "firstorion-ratio", Dir: atLeast, Target: 0.95},
-	{Name: "apply end to end, 429 share", Bench: "BenchmarkApplyConverge", Unit: "429-share", Dir: atMost, Target: 0.01},
-	{Name: "apply end to end, journal share of wall time", Bench: "BenchmarkApplyConverge", Unit: "journal-share", Dir: atMost, Target: 0.05},
-	{Name: "nightly no-op, requests (expect listing pages + 1 auth per vendor)", Bench: "BenchmarkNightlyNoop", Unit: "requests", Note: "—"},
+	// End to end through app.Apply and app.MakePlan (internal/app): the
+	// real clients against both labs over loopback, the SQLite journal on
+	// disk. BenchmarkApplyConverge runs at issue #6's 10 requests/s (about
+	// two minutes); the Scaled variant is the same job at 100 requests/s.
+	{Name: "apply end to end, OneUC ÷ ceiling", Pkg: "internal/app", Bench: "BenchmarkApplyConverge", Unit: "oneuc-ratio", Dir: atLeast, Target: 0.95},
+	{Name: "apply end to end, First Orion ÷ ceiling", Pkg: "internal/app", Bench: "BenchmarkApplyConverge", Unit: "firstorion-ratio", Dir: atLeast, Target: 0.95},
+	{Name: "apply end to end, 429 share", Pkg: "internal/app", Bench: "BenchmarkApplyConverge", Unit: "429-share", Dir: atMost, Target: 0.01},
+	{Name: "apply end to end, journal share of wall time", Pkg: "internal/app", Bench: "BenchmarkApplyConverge", Unit: "journal-share", Dir: atMost, Target: 0.05},
+	{Name: "apply end to end, OneUC numbers/s", Pkg: "internal/app", Bench: "BenchmarkApplyConverge", Unit: "oneuc-numbers/s", Note: "—"},
+	{Name: "apply end to end, First Orion numbers/s", Pkg: "internal/app", Bench: "BenchmarkApplyConverge", Unit: "firstorion-numbers/s", Note: "—"},
+	{Name: "apply end to end, wall (s)", Pkg: "internal/app", Bench: "BenchmarkApplyConverge", Unit: "wall-s", Note: "—"},
+	{Name: "apply end to end ×10 rate, OneUC ÷ ceiling", Pkg: "internal/app", Bench: "BenchmarkApplyConvergeScaled", Unit: "oneuc-ratio", Dir: atLeast, Target: 0.95},
+	{Name: "apply end to end ×10 rate, First Orion ÷ ceiling", Pkg: "internal/app", Bench: "BenchmarkApplyConvergeScaled", Unit: "firstorion-ratio", Dir: atLeast, Target: 0.95},
+	{Name: "apply end to end ×10 rate, 429 share", Pkg: "internal/app", Bench: "BenchmarkApplyConvergeScaled", Unit: "429-share", Dir: atMost, Target: 0.01},
+	// The 5 % journal budget is set at 10 requests/s (about 5 ms per batch);
+	// at ten times the batch rate the same commits take ten times the share.
+	{Name: "apply end to end ×10 rate, journal share of wall time", Pkg: "internal/app", Bench: "BenchmarkApplyConvergeScaled", Unit: "journal-share", Note: "— (budget is set at 10 req/s)"},
+
+	// The nightly run that finds nothing to do: only listing pages, the
+	// First Orion hierarchy and one login per vendor.
+	{Name: "nightly no-op, requests (expect listing pages + 1 auth per vendor)", Pkg: "internal/app", Bench: "BenchmarkNightlyNoop", Unit: "requests", Note: "—"},
+	{Name: "nightly no-op, requests ÷ listing pages + hierarchy + logins", Pkg: "internal/app", Bench: "BenchmarkNightlyNoop", Unit: "requests-vs-expected", Dir: atMost, Target: 1},
+
+	// plan of 1M rows against labs holding 1M numbers (in a child
+	// process), unthrottled, end to end.
+	{Name: "plan 1M end to end: diff + JSON render (s)", Pkg: "internal/app", Bench: "BenchmarkPlan1M", Unit: "diff+render-s", Dir: atMost, Target: 2},
+	{Name: "plan 1M end to end: wall (s)", Pkg: "internal/app", Bench: "BenchmarkPlan1M", Unit: "wall-s", Note: "—"},
+	{Name: "plan 1M end to end: raw CSV read, encoding/csv (s)", Pkg: "internal/app", Bench: "BenchmarkPlan1M", Unit: "raw-read-s", Note: "—"},
+	{Name: "plan 1M end to end: peak resident memory (MiB)", Pkg: "internal/app", Bench: "BenchmarkPlan1M", Unit: "peak-rss-MiB", Dir: atMost, Target: 1024},
+	{Name: "plan 1M end to end: peak Go heap (MiB)", Pkg: "internal/app", Bench: "BenchmarkPlan1M", Unit: "peak-heap-MiB", Note: "—"},
 }

@@ -136,12 +136,16 @@ type Lab struct {
 	opts    LabOptions
 	limiter *rate.Limiter
 
-	mu         sync.Mutex
-	rng        *rand.Rand
-	bus        []*labBU
-	buByID     map[string]*labBU
-	nums       map[string]*labNum // by phoneNumberId
-	byPhone    map[string]*labNum
+	mu      sync.Mutex
+	rng     *rand.Rand
+	bus     []*labBU
+	buByID  map[string]*labBU
+	nums    map[string]*labNum // by phoneNumberId
+	byPhone map[string]*labNum
+	// bySeq caches the numbers in creation order for listing; nil once a
+	// number was added or removed, so a listing of N numbers sorts them
+	// once rather than once per page.
+	bySeq      []*labNum
 	seq        int64
 	allocated  map[string]SeedAllocated
 	tokens     map[string]time.Time
@@ -300,6 +304,7 @@ func (l *Lab) Seed(s LabSeed) error {
 		num.seq = l.seq
 		l.nums[num.id] = num
 		l.byPhone[num.phone] = num
+		l.bySeq = nil
 	}
 	return nil
 }

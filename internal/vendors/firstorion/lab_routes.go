@@ -272,13 +272,8 @@ func (l *Lab) listNumbers(r *http.Request) answer {
 	if bad != nil {
 		return *bad
 	}
-	sorted := make([]*labNum, 0, len(l.nums))
-	for _, n := range l.nums {
-		if n.seq > after {
-			sorted = append(sorted, n)
-		}
-	}
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].seq < sorted[j].seq })
+	all := l.numsBySeq()
+	sorted := all[sort.Search(len(all), func(i int) bool { return all[i].seq > after }):]
 	items := []map[string]any{}
 	for _, n := range sorted {
 		if len(items) == limit {
@@ -292,6 +287,20 @@ func (l *Lab) listNumbers(r *http.Request) answer {
 		a.info = nextPage(r, limit, sorted[limit-1].seq)
 	}
 	return a
+}
+
+// numsBySeq returns the numbers in creation order, from a cache that
+// adding or removing a number clears. The slice is shared: callers must
+// not change it. Called with mu held.
+func (l *Lab) numsBySeq() []*labNum {
+	if l.bySeq == nil {
+		l.bySeq = make([]*labNum, 0, len(l.nums))
+		for _, n := range l.nums {
+			l.bySeq = append(l.bySeq, n)
+		}
+		sort.Slice(l.bySeq, func(i, j int) bool { return l.bySeq[i].seq < l.bySeq[j].seq })
+	}
+	return l.bySeq
 }
 
 // place checks that a business unit, and a program with its channel,
@@ -365,6 +374,7 @@ func (l *Lab) create(body []byte, buID, progID, channel string, withProgram bool
 				n.seq = l.seq
 				l.nums[n.id] = n
 				l.byPhone[n.phone] = n
+				l.bySeq = nil
 				l.mutate(n.phone)
 				applied = true
 			}
@@ -556,6 +566,7 @@ func (l *Lab) deleteOne(id string) answer {
 func (l *Lab) remove(n *labNum) {
 	delete(l.nums, n.id)
 	delete(l.byPhone, n.phone)
+	l.bySeq = nil
 	l.mutate(n.phone)
 }
 

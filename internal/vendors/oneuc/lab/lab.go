@@ -191,9 +191,13 @@ type Lab struct {
 	opts LabOptions
 	now  func() time.Time
 
-	mu         sync.Mutex
-	rnd        *rand.Rand
-	numbers    map[string]*number
+	mu      sync.Mutex
+	rnd     *rand.Rand
+	numbers map[string]*number
+	// heldIndex caches sortedHeld; nil once a number joined or left the
+	// account (Seed, activate, release), so a listing of N numbers sorts
+	// them once rather than once per page.
+	heldIndex  []string
 	pool       []string
 	discovered map[string]bool
 	tokens     map[string]time.Time
@@ -303,6 +307,7 @@ func (l *Lab) Seed(s LabSeed) error {
 			n.doc["e911"] = geocode(addressMap(*sn.E911))
 		}
 		l.numbers[sn.Number] = n
+		l.heldIndex = nil
 	}
 	for _, p := range s.Available {
 		if !strings.HasPrefix(p, "+") || !digits(p[1:]) || len(p) < 2 {
@@ -454,7 +459,12 @@ func (l *Lab) touch(x *number) {
 	x.modified = now
 }
 
+// sortedHeld returns the held numbers in order. The slice is shared (the
+// cache): callers must not change it. Called with mu held.
 func (l *Lab) sortedHeld() []string {
+	if l.heldIndex != nil {
+		return l.heldIndex
+	}
 	var out []string
 	for k, x := range l.numbers {
 		if x.held {
@@ -462,6 +472,7 @@ func (l *Lab) sortedHeld() []string {
 		}
 	}
 	sort.Strings(out)
+	l.heldIndex = out
 	return out
 }
 

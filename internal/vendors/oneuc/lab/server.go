@@ -509,6 +509,7 @@ func (l *Lab) activate(n string) (doc map[string]any, fault map[string]any, appl
 		x = &number{number: n, doc: map[string]any{}, created: now}
 		l.numbers[n] = x
 		x.held = true
+		l.heldIndex = nil
 	}
 	x.state = "in_service"
 	l.touch(x)
@@ -785,6 +786,7 @@ func (l *Lab) release(n string) reply {
 			"_read_only": map[string]any{"created": x.created, "modified": x.modified, "state": "available"}}}
 	}
 	x.held = false
+	l.heldIndex = nil
 	x.state = "available"
 	x.doc = map[string]any{}
 	x.features = nil
