@@ -113,8 +113,9 @@ func (e *env) printWarnings(p *plan.Plan) {
 	}
 }
 
-// refusal describes the safety verdicts that refused a plan.
-func refusal(p *plan.Plan) error {
+// refusalReasons says why the safety verdicts refuse a plan, vendor by
+// vendor.
+func refusalReasons(p *plan.Plan) string {
 	var reasons []string
 	names := make([]string, 0, len(p.Vendors))
 	for name := range p.Vendors {
@@ -127,8 +128,12 @@ func refusal(p *plan.Plan) error {
 			reasons = append(reasons, name+": "+s.Reason)
 		}
 	}
-	return withCode(ExitRefused, fmt.Errorf("refused by the safety checks, nothing was changed: %s (--force, or a higher --max-delete for this run, overrides)",
-		strings.Join(reasons, "; ")))
+	return strings.Join(reasons, "; ") + " (--force, or a higher --max-delete for this run, overrides)"
+}
+
+// refusal is apply's exit 4.
+func refusal(p *plan.Plan) error {
+	return withCode(ExitRefused, fmt.Errorf("refused by the safety checks, nothing was changed: %s", refusalReasons(p)))
 }
 
 // writeFileAtomic writes a file by renaming a complete temporary one into

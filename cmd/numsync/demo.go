@@ -29,11 +29,12 @@ config, credentials or network; the journal lives in a temporary directory.`,
 }
 
 // Demo lab settings: slow enough for the progress bar to be seen for a few
-// seconds, fast enough to finish well within a minute.
-const (
-	demoLabRPS    = 25
-	demoClientRPS = 20
-	demoLatency   = 15 * time.Millisecond
+// seconds, fast enough to finish well within a minute. Variables only so
+// the tests can run the same demo without the deliberate slowness.
+var (
+	demoLabRPS    float64 = 25
+	demoClientRPS float64 = 20
+	demoLatency           = 15 * time.Millisecond
 )
 
 // cmdDemo is `numsync demo`.

@@ -106,9 +106,11 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		}
 		fmt.Fprintf(e.stderr, "plan saved to %s: apply it with 'numsync apply %s'\n", f.out, f.out)
 	}
+	if p.Refused() {
+		// SPEC §4: plan reports the verdict and warns; apply refuses.
+		fmt.Fprintf(e.stderr, "warning: apply would refuse this plan (exit 4): %s\n", refusalReasons(p))
+	}
 	switch {
-	case p.Refused():
-		return p, refusal(p)
 	case f.detailedExitcode && p.Changes() > 0:
 		return p, &exitError{code: ExitChanges}
 	}

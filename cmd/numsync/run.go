@@ -172,9 +172,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	return run(ctx, args, stdout, stderr, os.Getenv)
 }
 
+// testExecTweak, when set (by tests only, before any run), is every run's
+// execTweak: the end-to-end tests shorten the executor's backoffs with it.
+var testExecTweak func(*exec.Config)
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (code int) {
 	e := &env{stdout: stdout, stderr: stderr, getenv: getenv,
-		global: globalFlags{logFormat: "text", logLevel: "info"}}
+		global:    globalFlags{logFormat: "text", logLevel: "info"},
+		execTweak: testExecTweak}
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "numsync: internal error: %v\n", r)

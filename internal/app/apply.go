@@ -28,7 +28,6 @@ type ApplyRequest struct {
 
 	Prune              map[plan.VendorName]bool
 	MaxDelete          map[plan.VendorName]plan.Limit
-	MaxDeleteSet       bool // --max-delete was given: re-judge a saved plan with it
 	Force              bool
 	RetryFailed        bool
 	DefaultCallPurpose string
@@ -309,14 +308,20 @@ func previousFailures(ctx context.Context, req ApplyRequest, csvDigest string, p
 		if !ok || !sameAfter(old.Op.After, op.After) {
 			continue
 		}
-		out = append(out, plan.OpUpdate{
-			OpID:  op.ID,
-			State: plan.StateFailed,
-			Error: fmt.Sprintf("failed in run %d: %s (not retried without --retry-failed)", prev.ID, old.LastError),
-		})
+		reason := old.LastError
+		if !strings.HasPrefix(reason, carriedPrefix) {
+			// Carried night after night, it keeps naming the run where
+			// the vendor refused instead of growing a prefix per run.
+			reason = fmt.Sprintf("%s%d: %s (not retried without --retry-failed)", carriedPrefix, prev.ID, reason)
+		}
+		out = append(out, plan.OpUpdate{OpID: op.ID, State: plan.StateFailed, Error: reason})
 	}
 	return out, nil
 }
+
+// carriedPrefix starts the reason of a failure carried over from an
+// earlier run.
+const carriedPrefix = "failed in run "
 
 func sameAfter(a, b plan.State) bool {
 	return a.Status == b.Status && ptrEq(a.CNAM, b.CNAM) && a.E911.Equal(b.E911) &&

@@ -77,6 +77,15 @@ func dedupe(s []string) []string {
 // the operation concerns; "" when they agree.
 func beforeDiffers(op plan.Op, live plan.State, present bool) string {
 	b := op.Before
+	if op.Vendor == plan.OneUC && op.Action == plan.Update {
+		// An update's Before carries only the fields it changes. After an
+		// activation, the activation's own check covers the number;
+		// otherwise the plan saw it in service.
+		if len(op.DependsOn) > 0 {
+			return ""
+		}
+		b.Status = plan.StatusInService
+	}
 	var d []string
 	held := b.Status != "" || b.ID != ""
 	switch {
@@ -105,7 +114,10 @@ func beforeDiffers(op plan.Op, live plan.State, present bool) string {
 			if op.Action != plan.Update && (b.BusinessUnit != live.BusinessUnit || b.Program != live.Program || b.Channel != live.Channel) {
 				d = append(d, fmt.Sprintf("place %s → %s", place(b), place(live)))
 			}
-			if op.Action == plan.Update && (b.CallPurpose != live.CallPurpose || deref(b.AuthCalls) != deref(live.AuthCalls)) {
+			// An update's Before carries only the fields it changes.
+			cpChanged := op.After.CallPurpose != "" && b.CallPurpose != live.CallPurpose
+			authChanged := op.After.AuthCalls != nil && deref(b.AuthCalls) != deref(live.AuthCalls)
+			if op.Action == plan.Update && (cpChanged || authChanged) {
 				d = append(d, fmt.Sprintf("call purpose %s/%v → %s/%v", b.CallPurpose, deref(b.AuthCalls), live.CallPurpose, deref(live.AuthCalls)))
 			}
 		}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemo runs `numsync demo` as a user would (Run, the process
+// environment, no config): it exits 0 and its output walks through the
+// three steps, lists the samples' deliberate failures, and ends with a
+// plan that holds only them. TestMain takes out the demo's deliberate
+// pacing (about 20 s at a user's terminal): the steps are the same.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // hang guard only
+	defer cancel()
+	var out, errb bytes.Buffer
+	if code := Run(ctx, []string{"demo", "--no-progress"}, &out, &errb); code != 0 {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	stdout := out.String()
+	i1 := strings.Index(stdout, "=== 1. numsync plan --desired samples/desired.csv")
+	i2 := strings.Index(stdout, "=== 2. numsync apply --desired samples/desired.csv")
+	i3 := strings.Index(stdout, "=== 3. numsync plan again: only the permanent failures remain")
+	if i1 < 0 || i2 < i1 || i3 < i2 {
+		t.Fatalf("the three steps are missing or out of order:\n%s", stdout)
+	}
+	first, second := stdout[i1:i2], stdout[i3:]
+	if !strings.Contains(first, "oneuc: 62 activate, 94 update, 0 release") || !strings.Contains(first, "firstorion: 63 assign, 20 move, 12 update, 4 delete") {
+		t.Errorf("the first plan's summary:\n%s", first)
+	}
+	if !strings.Contains(stdout[i2:i3], "apply exited 3: 9 operations failed for good (run 1)") {
+		t.Errorf("the apply step does not report the known failures:\n%s", stdout[i2:i3])
+	}
+	checkFailures(t, errb.String())
+	for _, w := range []string{
+		"oneuc: 2 activate, 4 update, 0 release",
+		"firstorion: 3 assign, 0 move, 0 update, 0 delete",
+		"+ oneuc activate +16462190000", "+ oneuc activate +16462199999",
+		"~ oneuc update +12126341211", "~ oneuc update +14153921212",
+		"+ firstorion assign +15012149020",
+		"The demo is done. Run 1 applied the plan",
+	} {
+		if !strings.Contains(second, w) {
+			t.Errorf("the second plan lacks %q:\n%s", w, second)
+		}
+	}
+	if n := strings.Count(second, "\n    + ") + strings.Count(second, "\n    ~ ") + strings.Count(second, "\n    - "); n != 9 {
+		t.Errorf("the second plan lists %d operations, want the 9 known:\n%s", n, second)
+	}
+	for _, s := range labSecrets {
+		if strings.Contains(stdout, s) || strings.Contains(errb.String(), s) {
+			t.Errorf("the demo printed a lab credential")
+		}
+	}
+}
