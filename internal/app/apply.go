@@ -92,6 +92,11 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if found {
+		if found, err = stillNewest(ctx, j, run.ID, req.Notice); err != nil {
+			return nil, err
+		}
+	}
 	var records []plan.OpRecord
 	if found {
 		res.RunID, res.Resumed = run.ID, true
@@ -406,4 +411,25 @@ func saveHistory(ctx context.Context, j *journal.Journal, p *plan.Plan, ops []pl
 		errs = append(errs, j.SetCount(ctx, name, max(n, 0)))
 	}
 	return errors.Join(errs...)
+}
+
+// OutcomeSuperseded closes an unfinished run that a later run overtook.
+const OutcomeSuperseded = "superseded"
+
+// stillNewest reports whether the unfinished run id may be resumed: only
+// while no later run exists. A later run (of another CSV or plan) may have
+// changed the numbers the old run's pending operations were planned
+// against, so resuming it could undo that run's work; it is closed as
+// superseded and the caller plans afresh from the live state, which also
+// settles whatever the old run left "sent".
+func stillNewest(ctx context.Context, j *journal.Journal, id int64, notice func(string, ...any)) (bool, error) {
+	newest, err := j.Runs(ctx, 1)
+	if err != nil {
+		return false, err
+	}
+	if len(newest) == 0 || newest[0].ID == id {
+		return true, nil
+	}
+	notice("run %d of this input was left unfinished, but run %d came after it: planning afresh from the live state instead of resuming it", id, newest[0].ID)
+	return false, j.FinishRun(ctx, id, OutcomeSuperseded, nil)
 }

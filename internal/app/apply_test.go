@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,5 +123,40 @@ func TestPreviousFailures(t *testing.T) {
 		if strings.Count(u.Error, "failed in run") != 1 || !strings.HasPrefix(u.Error, "failed in run 1: ") || strings.Count(u.Error, "not retried") != 1 {
 			t.Errorf("%s: reason grew: %q", u.OpID, u.Error)
 		}
+	}
+}
+
+// TestUnfinishedRunOvertakenIsNotResumed: an interrupted run of CSV A,
+// then a run of CSV B, then A again: A's old pending operations were
+// planned before B changed things, so the old run is closed as superseded
+// and not resumed.
+func TestUnfinishedRunOvertakenIsNotResumed(t *testing.T) {
+	ctx := context.Background()
+	j, err := journal.Open(ctx, filepath.Join(t.TempDir(), "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	op := plan.Op{ID: plan.OpID(plan.OneUC, plan.Activate, "+12125550100"), Vendor: plan.OneUC, Action: plan.Activate, Number: "+12125550100"}
+	a, err := j.StartRun(ctx, journal.RunInfo{CSVDigest: "aaaa", PlanDigest: "pa"}, []plan.Op{op}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := stillNewest(ctx, j, a, func(string, ...any) {}); err != nil || !ok {
+		t.Fatalf("the only run must be resumable: ok=%v err=%v", ok, err)
+	}
+	if _, err := j.StartRun(ctx, journal.RunInfo{CSVDigest: "bbbb", PlanDigest: "pb"}, []plan.Op{op}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var said string
+	ok, err := stillNewest(ctx, j, a, func(f string, args ...any) { said = fmt.Sprintf(f, args...) })
+	if err != nil || ok {
+		t.Fatalf("an overtaken run must not be resumed: ok=%v err=%v", ok, err)
+	}
+	if !strings.Contains(said, "planning afresh") {
+		t.Errorf("the operator is not told: %q", said)
+	}
+	if _, found, err := j.FindUnfinished(ctx, "aaaa", ""); err != nil || found {
+		t.Errorf("the overtaken run is still unfinished: found=%v err=%v", found, err)
 	}
 }
