@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -619,7 +620,10 @@ func cpuTime() time.Duration {
 // gather's wall time is the labs'), then app.MakePlan timed whole on a
 // second pass, and the
 // peaks of the Go heap, of the runtime's mapped memory and of the resident
-// memory (VmHWM, reset before the plan) during the first pass.
+// memory (VmHWM, reset before the plan) during the first pass, and the
+// heap's peak up to the end of the gather. With
+// NUMSYNC_BENCH_PLAN_HEAPPROFILE=FILE it writes a heap profile of what the
+// finished plan keeps alive (the CSV rows, both inventories, the plan).
 func BenchmarkPlan1M(b *testing.B) {
 	count := benchSize(b, "NUMSYNC_BENCH_PLAN_ROWS", 1000000)
 	numbers := benchNumbers("212", count)
@@ -688,6 +692,7 @@ func BenchmarkPlan1M(b *testing.B) {
 		}
 		gatherDone := time.Now()
 		gatherCPU := cpuTime() - cpu0
+		gatherHeapPeak := peak.heap.Load()
 		if err := app.ListingError(inv); err != nil {
 			b.Fatal(err)
 		}
@@ -707,6 +712,17 @@ func BenchmarkPlan1M(b *testing.B) {
 		runtime.GC()
 		var live runtime.MemStats
 		runtime.ReadMemStats(&live)
+		if path := os.Getenv("NUMSYNC_BENCH_PLAN_HEAPPROFILE"); path != "" {
+			// What holds the live heap after the plan, for pprof.
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := pprof.WriteHeapProfile(f); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+		}
 		runtime.KeepAlive(p)
 		runtime.KeepAlive(inv)
 		runtime.KeepAlive(d)
@@ -740,6 +756,7 @@ func BenchmarkPlan1M(b *testing.B) {
 		b.ReportMetric(end.Sub(gatherDone).Seconds(), "diff+render-s")
 		b.ReportMetric(mp.Seconds(), "makeplan-s")
 		b.ReportMetric(float64(heapPeak)/mib, "peak-heap-MiB")
+		b.ReportMetric(float64(gatherHeapPeak)/mib, "peak-heap-to-gather-end-MiB")
 		b.ReportMetric(float64(totalPeak)/mib, "peak-go-MiB")
 		if rssReset && rss > 0 {
 			b.ReportMetric(float64(rss)/mib, "peak-rss-MiB")

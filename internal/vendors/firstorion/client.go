@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
@@ -187,6 +188,32 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// buf holds body when it was read into a pooled buffer; release
+	// gives it back once nothing refers to body any more.
+	buf *bytes.Buffer
+}
+
+// bodyPool recycles the buffers answers are read into, so that listing a
+// million numbers does not leave a thousand page-sized buffers (grown by
+// doubling) behind for the garbage collector.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for reuse: a listing page of
+// 1000 numbers is a few hundred KiB.
+const maxPooledBody = 4 << 20
+
+// release returns the answer's buffer to the pool. body must not be used
+// afterwards; decoding copies every string it keeps, so a decoded answer
+// does not refer to it.
+func (r *response) release() {
+	if r.buf == nil {
+		return
+	}
+	if r.buf.Cap() <= maxPooledBody {
+		r.buf.Reset()
+		bodyPool.Put(r.buf)
+	}
+	r.buf, r.body = nil, nil
 }
 
 func (r *response) ok() bool { return r.status >= 200 && r.status < 300 }
@@ -262,12 +289,16 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, query url.V
 		return nil, &transportErr{ve: vendorhttp.TransportError(plan.FirstOrion, err, sent), sent: sent}
 	}
 	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer))
-	if err != nil {
+	buf := bodyPool.Get().(*bytes.Buffer)
+	if _, err := buf.ReadFrom(io.LimitReader(res.Body, maxAnswer)); err != nil {
+		buf.Reset()
+		bodyPool.Put(buf)
 		return nil, &transportErr{ve: vendorhttp.TransportError(plan.FirstOrion, err, true), sent: true}
 	}
 	c.log.Debug("firstorion: request", "method", method, "path", path, "status", res.StatusCode, "duration", time.Since(start))
-	resp := &response{status: res.StatusCode, header: res.Header, body: data}
+	// Callers that never release the answer just leave its buffer to the
+	// garbage collector, as a plain read would.
+	resp := &response{status: res.StatusCode, header: res.Header, body: buf.Bytes(), buf: buf}
 	if res.StatusCode == http.StatusTooManyRequests {
 		c.pacer.Throttled(vendorhttp.ParseRetryAfter(res.Header, time.Now()))
 	}
@@ -326,8 +357,9 @@ func (c *Client) statusError(resp *response, number string) *plan.VendorError {
 }
 
 // get reads a listing page, retrying transient failures (GET is
-// idempotent) with backoff; 429 pauses are obeyed through the pacer.
-func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte, error) {
+// idempotent) with backoff; 429 pauses are obeyed through the pacer. The
+// caller releases the answer once it is decoded.
+func (c *Client) get(ctx context.Context, path string, query url.Values) (*response, error) {
 	var last error
 	pause := c.backoff
 	for attempt := 1; attempt <= c.getAttempts; attempt++ {
@@ -336,9 +368,10 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte
 		case err != nil:
 			last = err
 		case resp.ok():
-			return resp.body, nil
+			return resp, nil
 		default:
 			last = c.statusError(resp, "")
+			resp.release()
 		}
 		if !plan.IsTransient(last) || attempt == c.getAttempts || ctx.Err() != nil {
 			break
@@ -358,19 +391,23 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte
 }
 
 // listAll pages through a collection, calling fn for every page's items.
+// fn must not keep the slice it is given: the next page reuses it.
 func listAll[T any](ctx context.Context, c *Client, path string, fn func([]T) error) error {
 	seen := map[string]bool{}
 	hash := ""
+	var items []T
 	for {
 		q := url.Values{"limit": {strconv.Itoa(c.pageLimit)}}
 		if hash != "" {
 			q.Set(pageHashParam, hash)
 		}
-		data, err := c.get(ctx, path, q)
+		resp, err := c.get(ctx, path, q)
 		if err != nil {
 			return err
 		}
-		items, next, err := decodePage[T](data)
+		var next string
+		items, next, err = decodePageInto(resp.body, items)
+		resp.release()
 		if err != nil {
 			return &plan.VendorError{Vendor: plan.FirstOrion, Code: "bad_answer", Message: err.Error(), Err: err}
 		}
@@ -395,12 +432,18 @@ func (c *Client) List(ctx context.Context, fn func(plan.State) error) error {
 		return fmt.Errorf("firstorion: list numbers: %w", err)
 	}
 	var fnErr error
+	var words interner // a million numbers share a few units, programs and states
 	err = listAll(ctx, c, path, func(items []wireNumber) error {
 		for _, n := range items {
 			if n.PhoneNumberID == "" || strings.TrimSpace(n.PhoneNumber) == "" {
 				return &plan.VendorError{Vendor: plan.FirstOrion, Code: "bad_answer", Message: "listed number without phoneNumberId or phoneNumber"}
 			}
-			if err := fn(n.state()); err != nil {
+			s := n.state()
+			s.Status = words.get(s.Status)
+			s.BusinessUnit = words.get(s.BusinessUnit)
+			s.Program = words.get(s.Program)
+			s.CallPurpose = words.get(s.CallPurpose)
+			if err := fn(s); err != nil {
 				fnErr = err
 				return err
 			}

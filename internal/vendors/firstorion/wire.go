@@ -289,25 +289,104 @@ func decodeDelete(data []byte) (deleteAnswer, error) {
 	return a, nil
 }
 
+// pageEnvelope is a listing answer decoded in one pass: the body straight
+// into its items, not copied as raw JSON first.
+type pageEnvelope[T any] struct {
+	Body  pageBody[T] `json:"body"`
+	Error *apiError   `json:"error"`
+	Info  *pageInfo   `json:"info"`
+}
+
+// pageBody decodes a listing body into items, which may hold a previous
+// page's backing array to reuse; set records that a non-null body was
+// there.
+type pageBody[T any] struct {
+	items []T
+	set   bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (p *pageBody[T]) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		p.set = false
+		return nil
+	}
+	p.set = true
+	// A second "body" key starts from zeroed elements, as the first did.
+	clear(p.items)
+	p.items = p.items[:0]
+	return json.Unmarshal(b, &p.items)
+}
+
 // decodePage reads a listing page into items and returns the next page's
 // cursor ("" on the last page).
 func decodePage[T any](data []byte) ([]T, string, error) {
+	return decodePageInto[T](data, nil)
+}
+
+// decodePageInto is decodePage where reuse, when not nil, is a previous
+// page's items, no longer used, whose backing array the new items may
+// reuse.
+//
+// A well-formed page is decoded in one pass. Anything else (not an object,
+// bad JSON, no body, a body that is not a list of T) is decoded again the
+// general way, envelope then body, so that the error is the one every
+// other answer gets.
+func decodePageInto[T any](data []byte, reuse []T) ([]T, string, error) {
 	var items []T
-	env, err := decodeEnvelope(data)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := decodeBody(env, &items); err != nil {
-		return nil, "", err
+	var info *pageInfo
+	// encoding/json decodes into a reused element without zeroing it
+	// first: a field absent from this page must not keep the last page's.
+	clear(reuse[:cap(reuse)])
+	fast := pageEnvelope[T]{Body: pageBody[T]{items: reuse[:0]}}
+	if b := bytes.TrimSpace(data); len(b) > 0 && b[0] == '{' && json.Unmarshal(b, &fast) == nil && fast.Body.set {
+		items, info = fast.Body.items, fast.Info
+	} else {
+		env, err := decodeEnvelope(data)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := decodeBody(env, &items); err != nil {
+			return nil, "", err
+		}
+		info = env.Info
 	}
 	next := ""
-	if env.Info != nil && strings.TrimSpace(env.Info.NextPage) != "" {
-		next, err = pageHashOf(env.Info.NextPage)
+	if info != nil && strings.TrimSpace(info.NextPage) != "" {
+		var err error
+		next, err = pageHashOf(info.NextPage)
 		if err != nil {
 			return nil, "", err
 		}
 	}
 	return items, next, nil
+}
+
+// interner shares equal strings: a listing of a million numbers holds a
+// handful of distinct business units, programs, states and codes, and
+// keeping one copy of each instead of a million saves tens of MiB. It
+// stops remembering new strings past maxInterned, so a listing of unusual
+// variety costs no more than it did. The zero value is ready to use.
+type interner struct {
+	m map[string]string
+}
+
+const maxInterned = 4096
+
+func (in *interner) get(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := in.m[s]; ok {
+		return v
+	}
+	if in.m == nil {
+		in.m = make(map[string]string)
+	}
+	if len(in.m) < maxInterned {
+		in.m[s] = s
+	}
+	return s
 }
 
 // pageHashOf extracts the cursor from info.nextPage, which may be a full

@@ -217,6 +217,23 @@ type answer struct {
 	// decodeErr is set when the body was not a Kazoo envelope (a proxy's
 	// HTML page, a truncated body).
 	decodeErr error
+	// buf holds the body, which env.Data refers to. release gives it back
+	// to bodyPool once the answer is decoded; an answer never released
+	// leaves it to the garbage collector.
+	buf *bytes.Buffer
+}
+
+// release returns the answer's buffer to the pool; env.Data must not be
+// used afterwards. Everything else in the answer is a copy.
+func (a *answer) release() {
+	if a.buf == nil {
+		return
+	}
+	putBody(a.buf)
+	a.buf = nil
+	if a.env != nil {
+		a.env.Data = nil
+	}
 }
 
 // errNotSent marks a failure that happened before the request itself left
@@ -288,12 +305,16 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		return nil, ve
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	if err != nil {
+	// The body is read into a pooled buffer, which the envelope's data
+	// refers to (everything else in the envelope is a copy); the listing
+	// gives it back once a page is decoded.
+	buf := bodyPool.Get().(*bytes.Buffer)
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxAnswerBytes)); err != nil {
+		putBody(buf)
 		return nil, vendorhttp.TransportError(plan.OneUC, err, true)
 	}
-	ans := &answer{status: resp.StatusCode, header: resp.Header}
-	ans.env, ans.decodeErr = decodeEnvelope(raw)
+	ans := &answer{status: resp.StatusCode, header: resp.Header, buf: buf}
+	ans.env, ans.decodeErr = decodeEnvelopeShared(buf.Bytes())
 	if ans.env == nil {
 		ans.env = &envelope{}
 	}
@@ -301,6 +322,20 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		"duration", time.Since(start))
 	c.observe(ans)
 	return ans, nil
+}
+
+// bodyPool recycles the buffers answers are read into, so that listing a
+// million numbers does not leave a thousand page-sized buffers (grown by
+// doubling) behind for the garbage collector.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBody returns a buffer to bodyPool unless it grew very large (a
+// listing page is a few hundred KiB).
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= 4<<20 {
+		buf.Reset()
+		bodyPool.Put(buf)
+	}
 }
 
 // observe paces the client on what an answer says about the vendor's
@@ -510,6 +545,8 @@ func checkE164(number string) error {
 func (c *Client) List(ctx context.Context, fn func(plan.State) error) error {
 	seen := map[string]bool{}
 	key := ""
+	var words interner // a million numbers share a few states and feature lists
+	var pages listDecoder
 	for page := 1; ; page++ {
 		q := url.Values{"page_size": {strconv.Itoa(listPageSize)}}
 		if key != "" {
@@ -522,11 +559,14 @@ func (c *Client) List(ctx context.Context, fn func(plan.State) error) error {
 		if ans.status != http.StatusOK {
 			return fmt.Errorf("oneuc: list numbers: page %d: %w", page, c.httpError(ans, ""))
 		}
-		states, next, more, err := decodeListPage(ans.env)
+		states, next, more, err := pages.decode(ans.env)
+		ans.release()
 		if err != nil {
 			return fmt.Errorf("oneuc: list numbers: page %d: %w", page, err)
 		}
 		for _, st := range states {
+			st.Status = words.get(st.Status)
+			st.Features = words.list(st.Features)
 			if err := fn(st); err != nil {
 				return err
 			}

@@ -42,6 +42,39 @@ func decodeEnvelope(body []byte) (*envelope, error) {
 	return &env, nil
 }
 
+// sharedEnvelope is envelope with its data left in the answer's buffer
+// rather than copied: listing pages are decoded straight from the buffer.
+type sharedEnvelope struct {
+	envelope
+	Data rawRef `json:"data"`
+}
+
+// rawRef is json.RawMessage without the copy: it refers to the decoded
+// input, which must outlive it.
+type rawRef []byte
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *rawRef) UnmarshalJSON(b []byte) error {
+	*r = b
+	return nil
+}
+
+// decodeEnvelopeShared is decodeEnvelope whose Data refers to body instead
+// of holding a copy of it: body must not change while the envelope's Data
+// is in use. Errors are decodeEnvelope's own.
+func decodeEnvelopeShared(body []byte) (*envelope, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &envelope{}, nil
+	}
+	var se sharedEnvelope
+	if err := json.Unmarshal(body, &se); err != nil {
+		return decodeEnvelope(body)
+	}
+	env := se.envelope
+	env.Data = json.RawMessage(se.Data)
+	return &env, nil
+}
+
 // rawString returns raw as a string when it holds a JSON string, or the
 // text of a JSON number; "" otherwise.
 func rawString(raw json.RawMessage) string {
@@ -116,21 +149,77 @@ type listPage struct {
 // (JSON objects carry no order; Kazoo pages by number), and the key of the
 // next page, if any.
 func decodeListPage(env *envelope) ([]plan.State, string, bool, error) {
-	var page listPage
-	if err := json.Unmarshal(env.Data, &page); err != nil {
+	return new(listDecoder).decode(env)
+}
+
+// listDecoder decodes the pages of one listing, reusing its page map and
+// slices from one page to the next, so that a listing of a thousand pages
+// does not leave a thousand of each to the garbage collector. The states a
+// page returns are valid until the next page is decoded.
+type listDecoder struct {
+	page reusedPage
+	keys []string
+	out  []plan.State
+}
+
+// reusedPage is listPage with a map that is kept from page to page.
+type reusedPage struct {
+	Numbers reusedNumbers `json:"numbers"`
+}
+
+// reusedNumbers decodes a page's numbers object into m, which may hold a
+// previous page's (cleared) map; m ends nil when the key is absent or null,
+// as listPage.Numbers would.
+type reusedNumbers struct {
+	m     map[string]listEntry
+	keep  map[string]listEntry
+	isNil bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *reusedNumbers) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		r.m, r.isNil = nil, true
+		return nil
+	}
+	if r.m == nil {
+		r.m = r.keep
+	}
+	r.isNil = false
+	return json.Unmarshal(b, &r.m)
+}
+
+func (d *listDecoder) decode(env *envelope) ([]plan.State, string, bool, error) {
+	// encoding/json adds an object's pairs to an existing map, each value
+	// decoded from zero: a cleared map is as good as a new one.
+	keep := d.page.Numbers.keep
+	clear(keep)
+	d.page = reusedPage{Numbers: reusedNumbers{keep: keep, isNil: true}}
+	if err := json.Unmarshal(env.Data, &d.page); err != nil {
+		// Decoded again the plain way, so the error reads as it always has.
+		var page listPage
+		if perr := json.Unmarshal(env.Data, &page); perr != nil {
+			err = perr
+		}
+		d.page = reusedPage{}
 		return nil, "", false, fmt.Errorf("decode listing page: %w", err)
 	}
-	if page.Numbers == nil && !bytes.Contains(env.Data, []byte(`"numbers"`)) {
+	numbers := d.page.Numbers.m
+	if d.page.Numbers.isNil && !bytes.Contains(env.Data, []byte(`"numbers"`)) {
 		return nil, "", false, errors.New("decode listing page: no numbers object")
 	}
-	keys := make([]string, 0, len(page.Numbers))
-	for k := range page.Numbers {
+	if numbers != nil {
+		d.page.Numbers.keep = numbers
+	}
+	keys := d.keys[:0]
+	for k := range numbers {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make([]plan.State, 0, len(keys))
+	clear(d.out)
+	out := d.out[:0]
 	for _, k := range keys {
-		e := page.Numbers[k]
+		e := numbers[k]
 		out = append(out, plan.State{
 			Number:   k,
 			Status:   e.State,
@@ -138,8 +227,70 @@ func decodeListPage(env *envelope) ([]plan.State, string, bool, error) {
 			Features: e.Features,
 		})
 	}
+	clear(keys)
+	d.keys, d.out = keys[:0], out
 	next, more := startKey(env.NextStartKey)
 	return out, next, more, nil
+}
+
+// interner shares equal strings and feature lists: a listing of a million
+// numbers holds a handful of distinct states and feature sets, and keeping
+// one copy of each instead of a million saves tens of MiB. It stops
+// remembering new values past maxInterned, so a listing of unusual variety
+// costs no more than it did. The zero value is ready to use.
+type interner struct {
+	words map[string]string
+	lists map[string][]string
+}
+
+const maxInterned = 4096
+
+func (in *interner) get(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := in.words[s]; ok {
+		return v
+	}
+	if in.words == nil {
+		in.words = make(map[string]string)
+	}
+	if len(in.words) < maxInterned {
+		in.words[s] = s
+	}
+	return s
+}
+
+// list returns a shared copy of fs (nil and empty stay as they are). The
+// shared slice is clipped to its length, so an append by one holder never
+// writes into another's.
+func (in *interner) list(fs []string) []string {
+	if len(fs) == 0 {
+		return fs
+	}
+	n := len(fs)
+	for _, f := range fs {
+		n += len(f)
+	}
+	key := make([]byte, 0, n)
+	for _, f := range fs {
+		key = append(key, f...)
+		key = append(key, 0)
+	}
+	if v, ok := in.lists[string(key)]; ok {
+		return v
+	}
+	if in.lists == nil {
+		in.lists = make(map[string][]string)
+	}
+	for i, f := range fs {
+		fs[i] = in.get(f)
+	}
+	fs = fs[:len(fs):len(fs)]
+	if len(in.lists) < maxInterned {
+		in.lists[string(key)] = fs
+	}
+	return fs
 }
 
 // numberDoc is a full number as GET, PATCH and activation answer it.
