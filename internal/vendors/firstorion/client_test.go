@@ -704,3 +704,49 @@ func TestReadListsOncePerCall(t *testing.T) {
 		})
 	}
 }
+
+// TestListingPagesDoNotLeak lists an inventory whose numbers alternate
+// between a program, a business unit alone and the business alone, one
+// page at a time: pages are decoded into reused buffers, and a field of one
+// page (a program, a channel, authenticated calls) must never show up on a
+// number of the next page that lacks it.
+func TestListingPagesDoNotLeak(t *testing.T) {
+	seed, err := LoadSeed("testdata/seed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bu, prog := seed.BusinessUnits[0], seed.BusinessUnits[0].Programs[0]
+	seed.Numbers = nil
+	for i := 0; i < 30; i++ {
+		n := SeedNumber{PhoneNumber: fmt.Sprintf("+1212555%04d", 2000+i), CallPurposeCode: []string{"CS", "SA", "CO"}[i%3], AuthenticatedCalls: i%2 == 0}
+		switch i % 3 {
+		case 0:
+			n.BusinessUnitID, n.ProgramID = bu.ID, prog.ID
+		case 1:
+			n.BusinessUnitID = bu.ID
+		}
+		seed.Numbers = append(seed.Numbers, n)
+	}
+	for _, limit := range []int{1, 2, 7} {
+		t.Run(fmt.Sprintf("limit %d", limit), func(t *testing.T) {
+			lab, url := startLab(t, LabOptions{}, seed)
+			c := newLabClient(t, lab, url, nil, WithPageLimit(limit))
+			got := map[string]plan.State{}
+			err := c.List(context.Background(), func(s plan.State) error { got[s.Number] = s; return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(seed.Numbers) {
+				t.Fatalf("listed %d numbers, want %d", len(got), len(seed.Numbers))
+			}
+			for _, n := range lab.Numbers() {
+				s := got[n.PhoneNumber]
+				auth := s.AuthCalls != nil && *s.AuthCalls
+				if s.ID != n.ID || s.BusinessUnit != n.BusinessUnitID || s.Program != n.ProgramID ||
+					s.CallPurpose != n.CallPurposeCode || auth != n.AuthenticatedCalls || (n.ProgramID == "") != (s.Channel == "") {
+					t.Errorf("%s listed as %+v, lab holds %+v", n.PhoneNumber, s, n)
+				}
+			}
+		})
+	}
+}
