@@ -129,7 +129,8 @@ func (c *Client) requestOutcome(op plan.Op, resp *response, err error, applied b
 	default:
 		ve = c.statusError(resp, "")
 		switch {
-		case resp.status == http.StatusTooManyRequests:
+		case resp.status == http.StatusTooManyRequests, resp.status == http.StatusUnauthorized:
+			// A 401 even after a fresh login: refused before acting.
 			out = plan.Retry
 		case resp.status >= 500:
 			// The vendor may have acted before failing.

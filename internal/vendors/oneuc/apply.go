@@ -89,7 +89,8 @@ func (c *Client) writeFailure(op plan.Op, ans *answer, err error) plan.Result {
 	ve := c.httpError(ans, op.Number)
 	res.Err = ve
 	switch {
-	case ans.status == http.StatusTooManyRequests:
+	case ans.status == http.StatusTooManyRequests, ans.status == http.StatusUnauthorized:
+		// A 401 even after a fresh login: refused before acting.
 		res.Outcome = plan.Retry
 	case ans.status >= 500 && ve.Temporary:
 		res.Outcome = plan.Unknown

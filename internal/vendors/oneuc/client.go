@@ -412,6 +412,7 @@ func (c *Client) login(ctx context.Context) (string, error) {
 		if ans.status == http.StatusUnauthorized || ans.status == http.StatusForbidden {
 			ve.Code = "invalid_credentials"
 			ve.Message = "the API key was refused"
+			ve.Temporary = false // a refused key does not mend by retrying
 		}
 		return "", fmt.Errorf("oneuc: log in: %w", ve)
 	}

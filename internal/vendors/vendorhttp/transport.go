@@ -44,11 +44,15 @@ func SentBeforeFailure(err error) bool {
 	return true
 }
 
-// StatusTransient reports whether an HTTP status is worth retrying: 429 and
-// every 5xx. Vendors that answer a definite refusal with a 5xx (OneUC's
+// StatusTransient reports whether an HTTP status is worth retrying: 429,
+// every 5xx, and a 401. Clients log in again and repeat a request once on a
+// 401, so a 401 that reaches this question came on a fresh token: the token
+// expired in between (a lab hands out tokens of seconds), which the next
+// try's login mends; a refused login is the clients' own, permanent, error.
+// Vendors that answer a definite refusal with a 5xx (OneUC's
 // missing_provider_url is a 500) decide that themselves before asking.
 func StatusTransient(status int) bool {
-	return status == http.StatusTooManyRequests || status >= 500
+	return status == http.StatusTooManyRequests || status == http.StatusUnauthorized || status >= 500
 }
 
 // ParseRetryAfter reads a Retry-After header given in seconds or as an

@@ -170,6 +170,8 @@ func TestStatusTransient(t *testing.T) {
 	}{
 		{200, false},
 		{400, false},
+		{401, true}, // only asked after a fresh login: the token expired in between
+		{403, false},
 		{404, false},
 		{409, false},
 		{429, true},
