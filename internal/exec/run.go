@@ -31,6 +31,13 @@ type node struct {
 	lastErr    string
 	applied    bool // done by this Run call
 	unresolved bool
+	// refreshed: the op's Before was replaced by the live state after a
+	// check. The journal holds only the planned Before, so from then on
+	// the op is journaled as sent, never pending: a process killed before
+	// it is done checks the live state again on resume instead of sending
+	// the planned Before (a move would repeat a removal that already
+	// happened and fail with 404).
+	refreshed bool
 }
 
 type actionStats struct {
@@ -535,7 +542,11 @@ func (r *runner) applied(ev event) {
 				continue
 			}
 			r.setState(n, plan.StatePending)
-			updates = append(updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: plan.StatePending, Error: n.lastErr})
+			journaled := plan.StatePending
+			if n.refreshed {
+				journaled = plan.StateSent // see node.refreshed
+			}
+			updates = append(updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: journaled, Error: n.lastErr})
 			retry = append(retry, n)
 			retryAfter = max(retryAfter, plan.RetryAfter(res.Err))
 			r.log.Debug("operation will be retried", "op", n.rec.Op.ID, "attempt", n.sends, "err", n.lastErr)
@@ -617,7 +628,8 @@ func (r *runner) checked(ev event) {
 		if errMsg == "" {
 			errMsg = "sent, outcome unknown; not applied"
 		}
-		updates = append(updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: plan.StatePending, Error: errMsg})
+		n.refreshed = true // journaled as sent: see node.refreshed
+		updates = append(updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: plan.StateSent, Error: errMsg})
 		if n.waitOn == 0 {
 			r.enqueue(n) // else its last dependency's completion queues it
 		}
