@@ -6,10 +6,14 @@ FUZZLONG  ?= 2m
 GOLANGCI  ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 BENCH     ?= .
+CHAOS_TRIALS  ?= 5
+CHAOS_SECONDS ?= 300
+CHAOS_NUMBERS ?= 2000
+CHAOS_SEED    ?= 1
 # bash, for `set -o pipefail` in the bench recipe.
 SHELL     := /bin/bash
 
-.PHONY: all build test vet race fuzz-short fuzz bench lint demo chaos clean
+.PHONY: all build test vet race fuzz-short fuzz bench lint demo chaos chaos-short clean
 
 all: build
 
@@ -31,7 +35,19 @@ fuzz-short:
 		$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
 
-test: vet race fuzz-short
+test: vet race fuzz-short chaos-short
+
+# A bounded soak (internal/tools/chaos): numsync lab with faults, a large
+# generated CSV, numsync SIGKILLed at random moments and rerun, then every
+# invariant checked against the labs' request logs. CHAOS_TRIALS,
+# CHAOS_SECONDS (overall bound), CHAOS_NUMBERS and CHAOS_SEED scale it.
+chaos:
+	CHAOS_TRIALS=$(CHAOS_TRIALS) CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_NUMBERS=$(CHAOS_NUMBERS) CHAOS_SEED=$(CHAOS_SEED) \
+		$(GO) run ./internal/tools/chaos
+
+# The short soak every test run does.
+chaos-short:
+	$(MAKE) chaos CHAOS_TRIALS=2 CHAOS_NUMBERS=200 CHAOS_SECONDS=90
 
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=$(FUZZLONG)

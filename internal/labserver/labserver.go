@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -195,6 +196,14 @@ type OneUCStats struct {
 	Counts map[string]oulab.NumberCounts `json:"counts"`
 	// Numbers is the account's state per held number.
 	Numbers map[string]OneUCNumber `json:"numbers"`
+	// Writes counts the write requests (PUT, POST, PATCH, DELETE) the lab
+	// received, whatever their answer.
+	Writes int `json:"writes"`
+	// Activations says when each number that an activation put in service
+	// was activated: the time of the earliest activation request carrying
+	// it that the lab acted on. A process that cannot read the request log
+	// checks with it that nothing at First Orion preceded the activation.
+	Activations map[string]time.Time `json:"activations,omitempty"`
 }
 
 // OneUCNumber is one held number.
@@ -209,6 +218,20 @@ type FirstOrionStats struct {
 	Requests       int                             `json:"requests"`
 	DeleteAllCalls int                             `json:"delete_all_calls"`
 	Numbers        map[string]firstorion.LabNumber `json:"numbers"`
+	// Writes counts the write requests (anything but GET) the lab
+	// received, authentication excluded, whatever their answer.
+	Writes int `json:"writes"`
+	// Throttled counts the requests answered 429; Faults those answered
+	// 503 (injected faults and lost answers).
+	Throttled int `json:"throttled"`
+	Faults    int `json:"faults"`
+	// FirstWrites says when the lab first received a write request about
+	// each phone number (named in the body, or by its phoneNumberId in the
+	// path while the number is still held), whatever its answer.
+	FirstWrites map[string]time.Time `json:"first_writes,omitempty"`
+	// Mutations counts the changes applied per phone number (creation
+	// included), deleted numbers included when a request named them.
+	Mutations map[string]int `json:"mutations,omitempty"`
 }
 
 // Snapshot gathers the labs' stats.
@@ -229,7 +252,100 @@ func (s *Server) Snapshot() Stats {
 	for _, n := range s.FirstOrion.Numbers() {
 		st.FirstOrion.Numbers[n.PhoneNumber] = n
 	}
+	s.oneucRequestStats(&st.OneUC)
+	s.firstOrionRequestStats(&st.FirstOrion)
 	return st
+}
+
+// phoneInText finds phone numbers in request bodies and paths: E.164, or
+// the bare digits Kazoo also accepts.
+var phoneInText = regexp.MustCompile(`(?:^|[^0-9A-Za-z-])(?:\+|%2B)?([0-9]{10,15})(?:$|[^0-9A-Za-z-])`)
+
+// phonesIn returns the numbers text names, in E.164 (a bare ten-digit
+// number is North American, as the OneUC lab reads it).
+func phonesIn(text string) []string {
+	var out []string
+	for _, sub := range phoneInText.FindAllStringSubmatch(text, -1) {
+		m := sub[1]
+		if len(m) == 10 {
+			m = "1" + m
+		}
+		out = append(out, "+"+m)
+	}
+	return out
+}
+
+func isWriteMethod(m string) bool { return m != http.MethodGet && m != http.MethodHead }
+
+// oneucRequestStats adds what the OneUC request log tells: writes, and
+// when each activated number was first activated.
+func (s *Server) oneucRequestStats(st *OneUCStats) {
+	for _, r := range s.OneUC.Requests() {
+		if !isWriteMethod(r.Method) || strings.HasSuffix(r.Path, "/api_auth") {
+			continue
+		}
+		st.Writes++
+		if !r.Applied || !strings.HasSuffix(r.Path, "/activate") {
+			continue
+		}
+		for _, n := range phonesIn(r.Path + " " + r.Body) {
+			if st.Counts[n].Activated == 0 {
+				continue
+			}
+			if st.Activations == nil {
+				st.Activations = map[string]time.Time{}
+			}
+			if t, ok := st.Activations[n]; !ok || r.Time.Before(t) {
+				st.Activations[n] = r.Time
+			}
+		}
+	}
+}
+
+// firstOrionRequestStats adds what the First Orion request log tells:
+// writes, the first write about each number, and mutations per number.
+func (s *Server) firstOrionRequestStats(st *FirstOrionStats) {
+	byID := map[string]string{}
+	phones := map[string]bool{}
+	for p, n := range st.Numbers {
+		byID[n.ID] = p
+		phones[p] = true
+	}
+	for _, r := range s.FirstOrion.Requests() {
+		switch r.Status {
+		case http.StatusTooManyRequests:
+			st.Throttled++
+		case http.StatusServiceUnavailable:
+			st.Faults++
+		}
+		if !isWriteMethod(r.Method) || strings.HasPrefix(r.Path, "/v1/auth") {
+			continue
+		}
+		st.Writes++
+		named := phonesIn(r.Body)
+		for _, seg := range strings.Split(r.Path, "/") {
+			if p, ok := byID[seg]; ok {
+				named = append(named, p)
+			}
+		}
+		for _, p := range named {
+			phones[p] = true
+			if st.FirstWrites == nil {
+				st.FirstWrites = map[string]time.Time{}
+			}
+			if t, ok := st.FirstWrites[p]; !ok || r.Time.Before(t) {
+				st.FirstWrites[p] = r.Time
+			}
+		}
+	}
+	for p := range phones {
+		if m := s.FirstOrion.Mutations(p); m > 0 {
+			if st.Mutations == nil {
+				st.Mutations = map[string]int{}
+			}
+			st.Mutations[p] = m
+		}
+	}
 }
 
 func (s *Server) stats(w http.ResponseWriter, _ *http.Request) {
