@@ -597,3 +597,40 @@ func TestStopDuringVerify(t *testing.T) {
 		t.Errorf("state %s, want done (unverified is not failed)", got.State)
 	}
 }
+
+// TestRefreshedOpStaysSent is the chaos soak's finding: once a lost answer
+// made the executor replace an operation's Before with the live state, the
+// journal (which holds only the planned Before) must keep the operation
+// "sent" until it is done. Journaled "pending", a process killed before the
+// resend would resume from the planned Before, and a move would repeat a
+// removal that already happened. Here the resend is throttled (Retry) and
+// the run stopped: the operation must be left sent, to be read back first.
+func TestRefreshedOpStaysSent(t *testing.T) {
+	num := numbers(1, 0)[0]
+	op := assign(num, "bu1", "p1")
+	stop := make(chan struct{})
+	var e *env
+	hook := func(ctx context.Context, seq int, _ []plan.Op) {
+		switch seq {
+		case 1:
+			// The lost answer: the number meanwhile sits elsewhere.
+			e.fo.Seed(plan.State{Number: num, BusinessUnit: "bu1", Program: "p2", Channel: plan.ChannelCallerName})
+		case 2:
+			close(stop) // killed, as far as new sends go, during the resend
+		}
+	}
+	e = newEnv(plantest.Config{}, plantest.Config{Hook: hook}).withOps(op)
+	e.fo.InjectOp(op.ID, 1, plantest.FaultUnknown)
+	e.fo.InjectOp(op.ID, 2, plantest.FaultRetry)
+	res, err := e.run(t, stop, e.config(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted {
+		t.Fatal("the run was not interrupted")
+	}
+	rec, _ := e.journal.Get(op.ID)
+	if rec.State != plan.StateSent {
+		t.Errorf("journal holds %s after the refresh and a throttled resend, want sent (checked on resume)", rec.State)
+	}
+}
