@@ -148,7 +148,11 @@ func runApply(ctx context.Context, e *env, cfg *config.Config, f applyFlags, pla
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Release(context.WithoutCancel(ctx))
+	defer func() {
+		if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
+			e.logger().Warn("could not release the journal's lock; the next apply takes it over once it goes stale", "err", err)
+		}
+	}()
 	if prev, ok := lock.TookOver(); ok {
 		e.logger().Warn("took over the journal's lock from a holder that stopped heart-beating",
 			"host", prev.Host, "pid", prev.PID, "command", prev.Command)

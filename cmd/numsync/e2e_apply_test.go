@@ -260,7 +260,7 @@ func TestStalePlanChangesNothing(t *testing.T) {
 
 	// Someone renames a number in the carrier's portal.
 	const changed = "+12126341181"
-	if err := l.OneUC.Seed(oulab.LabSeed{Numbers: []oulab.SeedNumber{{Number: changed, State: "in_service", CNAM: "BY HAND"}}}); err != nil {
+	if err := l.OneUC.Seed(oulab.Seed{Numbers: []oulab.SeedNumber{{Number: changed, State: "in_service", CNAM: "BY HAND"}}}); err != nil {
 		t.Fatal(err)
 	}
 	w := l.writes()

@@ -32,7 +32,7 @@ func smallSeed(ou, fo int) func(*labserver.Server) error {
 		for i := 0; i < ou; i++ {
 			on = append(on, oulab.SeedNumber{Number: smallNumber(i), State: "in_service"})
 		}
-		if err := s.OneUC.Seed(oulab.LabSeed{Numbers: on}); err != nil {
+		if err := s.OneUC.Seed(oulab.Seed{Numbers: on}); err != nil {
 			return err
 		}
 		seed := firstorion.LabSeed{BusinessUnits: []firstorion.SeedBusinessUnit{{
@@ -95,7 +95,7 @@ func TestSafetyThresholdRefuses(t *testing.T) {
 		t.Errorf("First Orion lost numbers on a refusal")
 	}
 
-	_, errOut = c.mustRun(ExitOK, "apply", "--desired", csv, "--prune", "--force")
+	c.mustRun(ExitOK, "apply", "--desired", csv, "--prune", "--force")
 	for i := 0; i < 10; i++ {
 		n := smallNumber(i)
 		ou, _ := l.OneUC.Number(n)

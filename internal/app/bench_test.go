@@ -259,7 +259,7 @@ func benchConverge(b *testing.B, count int, rps float64) {
 		b.StopTimer()
 		ctx := context.Background()
 		labs, base := benchLabs(b, labserver.Options{RPS: rps, Latency: 20 * time.Millisecond, Seed: 6})
-		var seed oulab.LabSeed
+		var seed oulab.Seed
 		for _, n := range reserved {
 			seed.Numbers = append(seed.Numbers, oulab.SeedNumber{Number: n, State: "reserved"})
 		}
@@ -374,7 +374,7 @@ func BenchmarkNightlyNoop(b *testing.B) {
 		b.StopTimer()
 		ctx := context.Background()
 		labs, base := benchLabs(b, labserver.Options{Seed: 5})
-		ou := oulab.LabSeed{Numbers: make([]oulab.SeedNumber, count)}
+		ou := oulab.Seed{Numbers: make([]oulab.SeedNumber, count)}
 		fo := firstorion.LabSeed{BusinessUnits: benchHierarchy, Numbers: make([]firstorion.SeedNumber, count)}
 		for i, n := range numbers {
 			a := addr
@@ -453,8 +453,8 @@ func TestMain(m *testing.M) {
 // plan1MSeeds returns the labs' inventories for BenchmarkPlan1M: every
 // number in service at OneUC and in a First Orion program, where 1 % of
 // them are held in the other program of their business unit (a move).
-func plan1MSeeds(numbers []string) (oulab.LabSeed, firstorion.LabSeed) {
-	ou := oulab.LabSeed{Numbers: make([]oulab.SeedNumber, len(numbers))}
+func plan1MSeeds(numbers []string) (oulab.Seed, firstorion.LabSeed) {
+	ou := oulab.Seed{Numbers: make([]oulab.SeedNumber, len(numbers))}
 	fo := firstorion.LabSeed{BusinessUnits: benchHierarchy, Numbers: make([]firstorion.SeedNumber, len(numbers))}
 	for i, n := range numbers {
 		ou.Numbers[i] = oulab.SeedNumber{Number: n, State: "in_service"}
@@ -486,7 +486,7 @@ func serveLabChild(count string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ou, fo = oulab.LabSeed{}, firstorion.LabSeed{}
+	ou, fo = oulab.Seed{}, firstorion.LabSeed{} //nolint:ineffassign // drop the seeds so the GC frees them while the labs serve
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	fmt.Println(srv.URL)
@@ -730,7 +730,7 @@ func BenchmarkPlan1M(b *testing.B) {
 			b.Fatalf("plan has %d operations, want %d moves", len(p.Ops), want)
 		}
 		nOps := len(p.Ops)
-		p, inv, d = nil, nil, nil
+		p, inv, d = nil, nil, nil //nolint:ineffassign // let the GC free the first pass before the second is measured
 
 		// app.MakePlan whole, as `numsync plan` calls it.
 		d2 := readDesired(b, cfg, csvPath)

@@ -89,7 +89,7 @@ func beforeDiffers(op plan.Op, live plan.State, present bool) string {
 	var d []string
 	held := b.Status != "" || b.ID != ""
 	switch {
-	case !held && present && !(op.Vendor == plan.OneUC && !inService(live)):
+	case !held && present && (op.Vendor != plan.OneUC || inService(live)):
 		// The plan saw no number here (or, at OneUC, one not yet in
 		// service) and now there is one.
 		d = append(d, "now held ("+describe(live)+")")

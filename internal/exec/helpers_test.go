@@ -130,21 +130,6 @@ func assign(num, bu, program string, deps ...string) plan.Op {
 	}
 }
 
-func foDelete(num, id string) plan.Op {
-	return plan.Op{
-		ID: plan.OpID(plan.FirstOrion, plan.Delete, num), Vendor: plan.FirstOrion, Action: plan.Delete, Number: num,
-		Before: plan.State{Number: num, ID: id},
-	}
-}
-
-func ids(ops []plan.Op) []string {
-	out := make([]string, len(ops))
-	for i, op := range ops {
-		out[i] = op.ID
-	}
-	return out
-}
-
 // firstApply returns the position in the log of the first Apply carrying
 // each operation, and of the Record that first committed it done.
 func positions(log []plantest.Event, j *plantest.Journal) (applied, recorded map[string]int) {

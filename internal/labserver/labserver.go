@@ -65,7 +65,7 @@ func New(o Options) *Server {
 		bucket = int(10 * o.RPS)
 	}
 	s := &Server{
-		OneUC: oulab.New(oulab.LabOptions{
+		OneUC: oulab.New(oulab.Options{
 			APIKeys:      []string{OneUCAPIKey},
 			AccountID:    OneUCAccountID,
 			TokenTTL:     o.TokenTTL,
@@ -103,7 +103,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // SeedFS seeds both labs from oneuc-seed.json and firstorion-seed.json in
 // fsys (samples/ or a directory given to `numsync lab --seed`).
 func (s *Server) SeedFS(fsys fs.FS) error {
-	var ou oulab.LabSeed
+	var ou oulab.Seed
 	if err := readJSON(fsys, "oneuc-seed.json", &ou); err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (s *Server) SeedFile(path string) error {
 		return fmt.Errorf("lab seed: %w", err)
 	}
 	var both struct {
-		OneUC      oulab.LabSeed      `json:"oneuc"`
+		OneUC      oulab.Seed         `json:"oneuc"`
 		FirstOrion firstorion.LabSeed `json:"firstorion"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -358,7 +358,8 @@ func (s *soak) startLab(seedDir string) (*labProc, error) {
 func (lp *labProc) stop() int {
 	_ = lp.cmd.Process.Signal(syscall.SIGINT)
 	select {
-	case <-lp.waited:
+	case werr := <-lp.waited:
+		_ = werr // the exit code below says what became of it
 		return lp.cmd.ProcessState.ExitCode()
 	case <-time.After(15 * time.Second):
 		lp.kill()
@@ -476,12 +477,12 @@ func (s *soak) savePlan() error {
 		if err != nil {
 			return err
 		}
-		if code := c.wait(s.deadline); code == 0 {
+		code := c.wait(s.deadline)
+		if code == 0 {
 			s.scanned = append(s.scanned, filepath.Join(s.dir, "plan.json"))
 			return nil
-		} else {
-			s.notes = append(s.notes, fmt.Sprintf("plan attempt %d exited %d", i, code))
 		}
+		s.notes = append(s.notes, fmt.Sprintf("plan attempt %d exited %d", i, code))
 	}
 	return errors.New("plan failed three times")
 }
@@ -658,7 +659,7 @@ func (s *soak) printTrials() {
 func slicesDeleteTokenLooking(leaks []string) []string {
 	out := leaks[:0]
 	for _, l := range leaks {
-		if !(strings.HasPrefix(l, "journal.db") && strings.Contains(l, "token-looking")) {
+		if !strings.HasPrefix(l, "journal.db") || !strings.Contains(l, "token-looking") {
 			out = append(out, l)
 		}
 	}

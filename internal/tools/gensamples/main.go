@@ -74,13 +74,12 @@ type row struct {
 	cnam    string
 	e911    *addr
 	brand   place
-	purpose string
 	auth    string
 }
 
 type gen struct {
 	rows    []row
-	ou      oulab.LabSeed
+	ou      oulab.Seed
 	fo      firstorion.LabSeed
 	seq     int
 	area    int

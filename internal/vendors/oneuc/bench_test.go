@@ -39,8 +39,8 @@ func benchActivate(b *testing.B, count int, rate float64, bucket int) {
 
 	for range b.N {
 		b.StopTimer()
-		l := lab.New(lab.LabOptions{Bucket: bucket, RefillPerSec: rate})
-		if err := l.Seed(lab.LabSeed{Available: []string{"+1555"}}); err != nil {
+		l := lab.New(lab.Options{Bucket: bucket, RefillPerSec: rate})
+		if err := l.Seed(lab.Seed{Available: []string{"+1555"}}); err != nil {
 			b.Fatal(err)
 		}
 		srv := httptest.NewServer(l)

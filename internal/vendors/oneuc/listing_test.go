@@ -19,8 +19,8 @@ import (
 // show up on a number of the next that lacks it, nor a number be lost or
 // listed twice.
 func TestListingPagesDoNotLeak(t *testing.T) {
-	l := lab.New(lab.LabOptions{})
-	var seed lab.LabSeed
+	l := lab.New(lab.Options{})
+	var seed lab.Seed
 	states := []string{"in_service", "reserved", "in_service", "port_in"}
 	for i := 0; i < 2500; i++ {
 		n := lab.SeedNumber{Number: fmt.Sprintf("+1212%07d", 5550000+i), State: states[i%len(states)]}

@@ -19,7 +19,7 @@ import (
 // request may have reached the vendor; when it is false, a write certainly
 // did not happen.
 func TransportError(v plan.VendorName, err error, sent bool) *plan.VendorError {
-	msg := "request failed"
+	var msg string
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):

@@ -109,7 +109,7 @@ type Number struct {
 // Scenario is a CSV, the seeds it differs from, and the expected end.
 type Scenario struct {
 	Numbers    []Number
-	OneUC      oulab.LabSeed
+	OneUC      oulab.Seed
 	FirstOrion firstorion.LabSeed
 	CSV        []byte
 }

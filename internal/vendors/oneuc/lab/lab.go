@@ -37,7 +37,7 @@ const (
 	ShapeClientError = 2
 )
 
-// Default values for zero LabOptions fields.
+// Default values for zero Options fields.
 const (
 	DefaultAccountID = "4b3c0000000000000000000000000001"
 	DefaultAPIKey    = "lab-api-key"
@@ -46,9 +46,9 @@ const (
 	DefaultMaxPage   = 1000
 )
 
-// LabOptions configures a Lab. The zero value is a lab with one account
+// Options configures a Lab. The zero value is a lab with one account
 // (DefaultAccountID, key DefaultAPIKey), no rate limit and no faults.
-type LabOptions struct {
+type Options struct {
 	// AccountID is the one account the lab serves.
 	AccountID string
 	// APIKeys are the keys api_auth accepts.
@@ -103,19 +103,19 @@ type SeedNumber struct {
 	Features []string `json:"features,omitempty"`
 }
 
-// LabSeed is a lab's starting state: the numbers the account holds and the
+// Seed is a lab's starting state: the numbers the account holds and the
 // carrier's available pool. Each pool entry is a number or a prefix of
 // numbers ("+1415233") that searches may return; a number whose last four
 // digits are 0000 is never returned, one ending in 9999 faults at the
 // carrier when activated (vendors.md lab rules). The lab's numbers are 11
 // digits after the "+" (NANP).
-type LabSeed struct {
+type Seed struct {
 	Numbers   []SeedNumber `json:"numbers"`
 	Available []string     `json:"available"`
 }
 
-// LabNumber is what the lab holds for one number, for tests to inspect.
-type LabNumber struct {
+// Number is what the lab holds for one number, for tests to inspect.
+type Number struct {
 	Number string
 	State  string
 	// Held is false once the number was released (or before activation).
@@ -188,7 +188,7 @@ type number struct {
 // memory (the numbers searches returned, which activation requires) belongs
 // to the account and never expires.
 type Lab struct {
-	opts LabOptions
+	opts Options
 	now  func() time.Time
 
 	mu      sync.Mutex
@@ -211,7 +211,7 @@ type Lab struct {
 }
 
 // New returns an empty lab.
-func New(opts LabOptions) *Lab {
+func New(opts Options) *Lab {
 	if opts.AccountID == "" {
 		opts.AccountID = DefaultAccountID
 	}
@@ -253,8 +253,8 @@ func (l *Lab) AccountID() string { return l.opts.AccountID }
 func (l *Lab) APIKey() string { return l.opts.APIKeys[0] }
 
 // ReadSeed reads a seed from a JSON file.
-func ReadSeed(path string) (LabSeed, error) {
-	var s LabSeed
+func ReadSeed(path string) (Seed, error) {
+	var s Seed
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return s, fmt.Errorf("oneuc lab: read seed: %w", err)
@@ -267,7 +267,7 @@ func ReadSeed(path string) (LabSeed, error) {
 	return s, nil
 }
 
-// LoadSeed seeds the lab from a JSON file (see LabSeed).
+// LoadSeed seeds the lab from a JSON file (see Seed).
 func (l *Lab) LoadSeed(path string) error {
 	s, err := ReadSeed(path)
 	if err != nil {
@@ -283,7 +283,7 @@ var validStates = map[string]bool{
 
 // Seed adds numbers to the account and entries to the carrier's pool. A
 // seeded E911 address is stored geocoded, as OneUC would hold it.
-func (l *Lab) Seed(s LabSeed) error {
+func (l *Lab) Seed(s Seed) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.gregorianNow()
@@ -319,29 +319,29 @@ func (l *Lab) Seed(s LabSeed) error {
 }
 
 // Number returns what the lab holds for n, released numbers included.
-func (l *Lab) Number(n string) (LabNumber, bool) {
+func (l *Lab) Number(n string) (Number, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	x, ok := l.numbers[n]
 	if !ok {
-		return LabNumber{}, false
+		return Number{}, false
 	}
 	return x.public(), true
 }
 
 // Numbers returns every number the account holds, ordered.
-func (l *Lab) Numbers() []LabNumber {
+func (l *Lab) Numbers() []Number {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []LabNumber
+	var out []Number
 	for _, n := range l.sortedHeld() {
 		out = append(out, l.numbers[n].public())
 	}
 	return out
 }
 
-func (x *number) public() LabNumber {
-	ln := LabNumber{Number: x.number, State: x.state, Held: x.held, Features: x.featureList(),
+func (x *number) public() Number {
+	ln := Number{Number: x.number, State: x.state, Held: x.held, Features: x.featureList(),
 		Updated: x.modified - GregorianOffset}
 	if c, ok := x.doc["cnam"].(map[string]any); ok {
 		ln.CNAM, _ = c["display_name"].(string)

@@ -31,7 +31,7 @@ type answer struct {
 	} `json:"tokens"`
 }
 
-func start(t *testing.T, opts LabOptions, seed LabSeed) (*Lab, *client) {
+func start(t *testing.T, opts Options, seed Seed) (*Lab, *client) {
 	t.Helper()
 	l := New(opts)
 	if err := l.Seed(seed); err != nil {
@@ -78,7 +78,7 @@ func (c *client) do(method, path, body string) answer {
 const acct = "/v2/accounts/" + DefaultAccountID
 
 func TestReadSeedFile(t *testing.T) {
-	l := New(LabOptions{})
+	l := New(Options{})
 	if err := l.LoadSeed("testdata/basic/seed.json"); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestReadSeedFile(t *testing.T) {
 }
 
 func TestWire(t *testing.T) {
-	seed := LabSeed{Numbers: []SeedNumber{
+	seed := Seed{Numbers: []SeedNumber{
 		{Number: "+14155550101", State: "in_service", CNAM: "ACME", E911: &Address{StreetAddress: "1 Main St",
 			Locality: "Town", Region: "NY", PostalCode: "10001"}},
 		{Number: "+14155550102", State: "reserved"},
@@ -159,7 +159,7 @@ func TestWire(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			l, c := start(t, LabOptions{}, seed)
+			l, c := start(t, Options{}, seed)
 			a := c.do(tc.method, tc.path, tc.body)
 			if a.Status != tc.wantStatus || (tc.wantMessage != "" && a.Message != tc.wantMessage) {
 				t.Fatalf("%d %q (%s), want %d %q", a.Status, a.Message, a.Data, tc.wantStatus, tc.wantMessage)
@@ -172,7 +172,7 @@ func TestWire(t *testing.T) {
 }
 
 func TestSearchNeedsToken(t *testing.T) {
-	_, c := start(t, LabOptions{}, LabSeed{Available: []string{"+1212555"}})
+	_, c := start(t, Options{}, Seed{Available: []string{"+1212555"}})
 	c.token = ""
 	if a := c.do("GET", "/v2/phone_numbers?prefix=212", ""); a.Status != 401 {
 		t.Fatalf("search without a token: %d", a.Status)
@@ -183,7 +183,7 @@ func TestTokenExpiresWithClock(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	_, c := start(t, LabOptions{TokenTTL: time.Minute, Clock: clock}, LabSeed{})
+	_, c := start(t, Options{TokenTTL: time.Minute, Clock: clock}, Seed{})
 	if a := c.do("GET", acct+"/phone_numbers", ""); a.Status != 200 {
 		t.Fatalf("fresh token: %d", a.Status)
 	}
@@ -199,7 +199,7 @@ func TestBucket(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	l, c := start(t, LabOptions{Bucket: 3, RefillPerSec: 1, Clock: clock}, LabSeed{})
+	l, c := start(t, Options{Bucket: 3, RefillPerSec: 1, Clock: clock}, Seed{})
 	// The login took one token; two remain.
 	for _, want := range []int{1, 0} {
 		if a := c.do("GET", acct+"/phone_numbers", ""); a.Status != 200 || a.Tokens.Remaining != want {
@@ -222,8 +222,8 @@ func TestBucket(t *testing.T) {
 
 func TestModifiedStrictlyIncreases(t *testing.T) {
 	fixed := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l, c := start(t, LabOptions{Clock: func() time.Time { return fixed }},
-		LabSeed{Numbers: []SeedNumber{{Number: "+14155550101", State: "in_service"}}})
+	l, c := start(t, Options{Clock: func() time.Time { return fixed }},
+		Seed{Numbers: []SeedNumber{{Number: "+14155550101", State: "in_service"}}})
 	before, _ := l.Number("+14155550101")
 	for _, name := range []string{"A", "B"} {
 		c.do("PATCH", acct+"/phone_numbers/%2B14155550101", `{"data":{"cnam":{"display_name":"`+name+`"}},"accept_charges":true}`)
@@ -246,7 +246,7 @@ func TestModifiedStrictlyIncreases(t *testing.T) {
 }
 
 func TestLogRedactsKeyAndDropWrites(t *testing.T) {
-	l, c := start(t, LabOptions{DropWrites: true}, LabSeed{Numbers: []SeedNumber{{Number: "+14155550101", State: "in_service", CNAM: "KEEP"}}})
+	l, c := start(t, Options{DropWrites: true}, Seed{Numbers: []SeedNumber{{Number: "+14155550101", State: "in_service", CNAM: "KEEP"}}})
 	a := c.do("PATCH", acct+"/phone_numbers/%2B14155550101", `{"data":{"cnam":{"display_name":"LOST"}},"accept_charges":true}`)
 	if a.Status != 200 || !bytes.Contains(a.Data, []byte("LOST")) {
 		t.Fatalf("dropped write answered %d %s", a.Status, a.Data)
@@ -275,8 +275,8 @@ func TestCollectionShapes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			l, c := start(t, LabOptions{CollectionShape: tc.shape},
-				LabSeed{Numbers: []SeedNumber{{Number: "+14155550102", State: "reserved"}}})
+			l, c := start(t, Options{CollectionShape: tc.shape},
+				Seed{Numbers: []SeedNumber{{Number: "+14155550102", State: "reserved"}}})
 			a := c.do("PUT", acct+"/phone_numbers/collection/activate",
 				`{"data":{"numbers":["+14155550102","+14155550103"]},"accept_charges":true}`)
 			if a.Status != tc.wantStatus {

@@ -156,7 +156,7 @@ func manyHeld(count int) []lab.SeedNumber {
 }
 
 func caseLoginOnce(t *testing.T, h Harness) {
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: manyHeld(3)}})
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: manyHeld(3)}})
 	listAll(t, env.Client)
 	listAll(t, env.Client)
 	if l := env.Lab; l != nil {
@@ -193,8 +193,8 @@ func caseWrongKey(t *testing.T, h Harness) {
 
 func caseTokenExpiryMidListing(t *testing.T, h Harness) {
 	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: manyHeld(2100)},
-		Lab: lab.LabOptions{TokenTTL: time.Minute, Clock: clk.Now}})
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: manyHeld(2100)},
+		Lab: lab.Options{TokenTTL: time.Minute, Clock: clk.Now}})
 	l := env.NeedLab(t)
 	seen := 0
 	err := env.Client.List(context.Background(), func(plan.State) error {
@@ -216,7 +216,7 @@ func caseTokenExpiryMidListing(t *testing.T, h Harness) {
 }
 
 func caseListPaging(t *testing.T, h Harness) {
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: append(manyHeld(2500),
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: append(manyHeld(2500),
 		lab.SeedNumber{Number: "+12126999999", State: "in_service", CNAM: "ACME",
 			E911: &lab.Address{StreetAddress: "1 Main St", Locality: "Town", Region: "NY", PostalCode: "10001"}})}})
 	l := env.NeedLab(t)
@@ -273,7 +273,7 @@ func contains(ss []string, s string) bool {
 }
 
 func caseReadMatchesListing(t *testing.T, h Harness) {
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: manyHeld(5)}})
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: manyHeld(5)}})
 	listed := listAll(t, env.Client)
 	if len(listed) > 20 {
 		listed = listed[:20]
@@ -300,7 +300,7 @@ func caseReadMatchesListing(t *testing.T, h Harness) {
 func caseRead(t *testing.T, h Harness) {
 	addr := &lab.Address{StreetAddress: "116 Natoma St", ExtendedAddress: "Apt 116", Locality: "San Francisco",
 		Region: "CA", PostalCode: "94105", CallerName: "Michel Mabel"}
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{
 		{Number: "+14155550101", State: "in_service", CNAM: "ACME SALES", E911: addr},
 		{Number: "+14155550102", State: "reserved"},
 	}}})
@@ -330,7 +330,7 @@ func caseRead(t *testing.T, h Harness) {
 // listing pass, and that both answer alike.
 func caseReadStates(t *testing.T, h Harness) {
 	held := manyHeld(2500) // three listing pages of 1,000
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: append(held,
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: append(held,
 		lab.SeedNumber{Number: "+12126999999", State: "in_service", CNAM: "ACME"})}})
 	l := env.NeedLab(t)
 	const absent = "+12126989999"
@@ -406,7 +406,7 @@ func caseReadStates(t *testing.T, h Harness) {
 }
 
 func caseActivateHeld(t *testing.T, h Harness) {
-	seed := lab.LabSeed{Numbers: []lab.SeedNumber{seedNumber("+12127000001", "reserved"),
+	seed := lab.Seed{Numbers: []lab.SeedNumber{seedNumber("+12127000001", "reserved"),
 		seedNumber("+12127000002", "available"), seedNumber("+12127000003", "port_in"), seedNumber("+12127000004", "aging")}}
 	env := h.Start(t, Setup{Seed: seed})
 	l := env.NeedLab(t)
@@ -430,7 +430,7 @@ func caseActivateHeld(t *testing.T, h Harness) {
 }
 
 func caseActivateDiscover(t *testing.T, h Harness) {
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Available: []string{pool}}})
+	env := h.Start(t, Setup{Seed: lab.Seed{Available: []string{pool}}})
 	l := env.NeedLab(t)
 	// 25 numbers in three blocks of ten: +1555010000x, …001x, …002x.
 	var ops []plan.Op
@@ -461,9 +461,9 @@ func caseActivateDiscover(t *testing.T, h Harness) {
 }
 
 func casePartial(t *testing.T, h Harness, shape int) {
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Available: []string{pool},
+	env := h.Start(t, Setup{Seed: lab.Seed{Available: []string{pool},
 		Numbers: []lab.SeedNumber{seedNumber("+15550200001", "reserved")}},
-		Lab: lab.LabOptions{CollectionShape: shape}})
+		Lab: lab.Options{CollectionShape: shape}})
 	l := env.NeedLab(t)
 	ops := []plan.Op{
 		activateOp(pool+"0001", ""),
@@ -496,7 +496,7 @@ func casePartial(t *testing.T, h Harness, shape int) {
 }
 
 func caseUnmentioned(t *testing.T, h Harness) {
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{
 		seedNumber("+12127100001", "reserved"), seedNumber("+12127100002", "reserved")}}})
 	l := env.NeedLab(t)
 	l.OmitFromAnswers("+12127100002")
@@ -512,7 +512,7 @@ func caseUnmentioned(t *testing.T, h Harness) {
 }
 
 func caseBatches(t *testing.T, h Harness) {
-	var seed lab.LabSeed
+	var seed lab.Seed
 	var ops []plan.Op
 	for i := range 7 {
 		n := fmt.Sprintf("+1212720000%d", i)
@@ -560,7 +560,7 @@ var natoma = &lab.Address{StreetAddress: "116 Natoma St", ExtendedAddress: "Apt 
 
 func casePatchCNAM(t *testing.T, h Harness) {
 	const n = "+12127400001"
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{
 		{Number: n, State: "in_service", CNAM: "OLD NAME", E911: natoma}}}})
 	l := env.NeedLab(t)
 	before, _ := l.Number(n)
@@ -588,7 +588,7 @@ func casePatchCNAM(t *testing.T, h Harness) {
 
 func caseClearCNAM(t *testing.T, h Harness) {
 	const n = "+12127400002"
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{{Number: n, State: "in_service", CNAM: "GONE SOON"}}}})
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{{Number: n, State: "in_service", CNAM: "GONE SOON"}}}})
 	l := env.NeedLab(t)
 	res := apply(t, env.Client, updateOp(n, ptr(""), nil))
 	wantOutcome(t, res, n, plan.Done)
@@ -609,7 +609,7 @@ func caseClearCNAM(t *testing.T, h Harness) {
 
 func caseReplaceE911(t *testing.T, h Harness) {
 	const n = "+12127400003"
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{{Number: n, State: "in_service", CNAM: "KEEP ME", E911: natoma}}}})
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{{Number: n, State: "in_service", CNAM: "KEEP ME", E911: natoma}}}})
 	l := env.NeedLab(t)
 	want := &plan.Address{StreetAddress: "500 Howard St", Locality: "San Francisco", Region: "CA", PostalCode: "94105"}
 	res := apply(t, env.Client, updateOp(n, nil, want))
@@ -628,7 +628,7 @@ func caseReplaceE911(t *testing.T, h Harness) {
 
 func caseE911Refusals(t *testing.T, h Harness) {
 	const bad, vague = "+12127400004", "+12127400005"
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{
 		seedNumber(bad, "in_service"), seedNumber(vague, "in_service")}}})
 	l := env.NeedLab(t)
 	res := apply(t, env.Client,
@@ -659,7 +659,7 @@ func caseE911Refusals(t *testing.T, h Harness) {
 
 func caseE911State(t *testing.T, h Harness) {
 	const n = "+12127400006"
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{seedNumber(n, "reserved")}}})
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{seedNumber(n, "reserved")}}})
 	env.NeedLab(t)
 	res := apply(t, env.Client, updateOp(n, nil, &plan.Address{StreetAddress: "1 Main St", Locality: "Town", Region: "NY", PostalCode: "10001"}))
 	r := wantOutcome(t, res, n, plan.Failed)
@@ -670,7 +670,7 @@ func caseE911State(t *testing.T, h Harness) {
 
 func caseRelease(t *testing.T, h Harness) {
 	const n = "+12127500001"
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{seedNumber(n, "in_service")}}})
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{seedNumber(n, "in_service")}}})
 	l := env.NeedLab(t)
 	wantOutcome(t, apply(t, env.Client, releaseOp(n)), n, plan.Done)
 	wantOutcome(t, apply(t, env.Client, releaseOp(n)), n, plan.Done) // 404 bad_identifier: already gone
@@ -697,7 +697,7 @@ func caseRelease(t *testing.T, h Harness) {
 
 func caseEncoding(t *testing.T, h Harness) {
 	const n = "+12127600001"
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{seedNumber(n, "in_service")}}})
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{seedNumber(n, "in_service")}}})
 	l := env.NeedLab(t)
 	if _, err := env.Client.Read(context.Background(), []string{n}); err != nil {
 		t.Fatal(err)
@@ -718,7 +718,7 @@ func caseEncoding(t *testing.T, h Harness) {
 }
 
 func case429Write(t *testing.T, h Harness) {
-	var seed lab.LabSeed
+	var seed lab.Seed
 	var ops []plan.Op
 	for i := range 6 {
 		n := fmt.Sprintf("+1212770000%d", i)
@@ -726,7 +726,7 @@ func case429Write(t *testing.T, h Harness) {
 		ops = append(ops, releaseOp(n))
 	}
 	// A bucket of 4 that barely refills: login and three releases fit.
-	env := h.Start(t, Setup{Seed: seed, Lab: lab.LabOptions{Bucket: 4, RefillPerSec: 0.001},
+	env := h.Start(t, Setup{Seed: seed, Lab: lab.Options{Bucket: 4, RefillPerSec: 0.001},
 		Options: []oneuc.Option{oneuc.WithBucket(0.001, 0)}})
 	l := env.NeedLab(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -755,8 +755,8 @@ func case429Write(t *testing.T, h Harness) {
 }
 
 func case429Read(t *testing.T, h Harness) {
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: manyHeld(12)},
-		Lab:     lab.LabOptions{Bucket: 5, RefillPerSec: 20},
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: manyHeld(12)},
+		Lab:     lab.Options{Bucket: 5, RefillPerSec: 20},
 		Options: []oneuc.Option{oneuc.WithBucket(20, 0), oneuc.WithGetRetries(8, 10*time.Millisecond)}})
 	l := env.NeedLab(t)
 	var nums []string
@@ -776,8 +776,8 @@ func case429Read(t *testing.T, h Harness) {
 }
 
 func caseRemainingPacing(t *testing.T, h Harness) {
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: manyHeld(60)},
-		Lab:     lab.LabOptions{Bucket: 30, RefillPerSec: 200},
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: manyHeld(60)},
+		Lab:     lab.Options{Bucket: 30, RefillPerSec: 200},
 		Options: []oneuc.Option{oneuc.WithBucket(200, 15)}})
 	l := env.NeedLab(t)
 	var nums []string
@@ -794,7 +794,7 @@ func caseRemainingPacing(t *testing.T, h Harness) {
 
 func case503(t *testing.T, h Harness) {
 	const n = "+12127800001"
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{{Number: n, State: "in_service", CNAM: "BEFORE"}}},
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{{Number: n, State: "in_service", CNAM: "BEFORE"}}},
 		Options: []oneuc.Option{oneuc.WithGetRetries(2, time.Millisecond)}})
 	l := env.NeedLab(t)
 	if _, err := env.Client.Read(context.Background(), []string{n}); err != nil { // logs in
@@ -819,11 +819,11 @@ func case503(t *testing.T, h Harness) {
 
 func caseLost(t *testing.T, h Harness) {
 	nums := []string{"+12127900001", "+12127900002", "+12127900003", "+12127900004"}
-	var seed lab.LabSeed
+	var seed lab.Seed
 	for _, n := range nums {
 		seed.Numbers = append(seed.Numbers, seedNumber(n, "reserved"))
 	}
-	env := h.Start(t, Setup{Seed: seed, Lab: lab.LabOptions{Seed: 7}})
+	env := h.Start(t, Setup{Seed: seed, Lab: lab.Options{Seed: 7}})
 	l := env.NeedLab(t)
 	if _, err := env.Client.Read(context.Background(), nums[:1]); err != nil { // logs in
 		t.Fatal(err)
@@ -887,7 +887,7 @@ func caseUnreachable(t *testing.T, h Harness) {
 
 func caseNoSecrets(t *testing.T, h Harness) {
 	const n = "+12128100001"
-	env := h.Start(t, Setup{Seed: lab.LabSeed{Numbers: []lab.SeedNumber{seedNumber(n, "in_service")}}})
+	env := h.Start(t, Setup{Seed: lab.Seed{Numbers: []lab.SeedNumber{seedNumber(n, "in_service")}}})
 	l := env.NeedLab(t)
 	listAll(t, env.Client)
 	l.ExpireTokens()

@@ -19,10 +19,10 @@ import (
 // Setup is the state and behaviour one contract case needs.
 type Setup struct {
 	// Seed is the account's numbers and the carrier pool.
-	Seed lab.LabSeed
+	Seed lab.Seed
 	// Lab adjusts the lab (bucket, faults, answer shape, clock, token TTL).
 	// AccountID and APIKeys are the harness's.
-	Lab lab.LabOptions
+	Lab lab.Options
 	// WrongKey makes the client log in with a key the vendor refuses.
 	WrongKey bool
 	// RPS is the client's own rate; 0 means unlimited, so the vendor's
