@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/numsync/numsync/internal/suggest"
 	"io"
 	"math"
 	"net/url"
@@ -363,38 +364,12 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string) error {
 }
 
 func closest(name string, known map[string]reflect.Type) string {
-	best, bestD := "", 3
 	keys := make([]string, 0, len(known))
 	for k := range known {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
-		if d := editDistance(name, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(name, keys, 3)
 }
 
 var quoted = regexp.MustCompile("`[^`]*`")

@@ -2,6 +2,7 @@ package desired
 
 import (
 	"fmt"
+	"github.com/numsync/numsync/internal/suggest"
 	"strings"
 
 	"github.com/numsync/numsync/internal/plan"
@@ -71,7 +72,7 @@ func newSchema(header []string, line int, opts Options) (*schema, Errors, []Warn
 		c, ok := known[name]
 		if !ok {
 			msg := fmt.Sprintf("unknown column %q", strings.TrimSpace(h))
-			if s := suggest(name); s != "" {
+			if s := didYouMean(name); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
 			if opts.AllowExtraColumns {
@@ -126,14 +127,9 @@ func newSchema(header []string, line int, opts Options) (*schema, Errors, []Warn
 	return sc, errs, warns
 }
 
-// suggest names the known column closest to an unknown one, or "".
-func suggest(name string) string {
-	best, bestD := "", 4
-	for _, c := range Columns {
-		if d := editDistance(name, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
+// didYouMean names the known column closest to an unknown one, or "".
+func didYouMean(name string) string {
+	best := suggest.Closest(name, Columns, 4)
 	if best == "" {
 		for _, c := range Columns {
 			if strings.Contains(name, c) || strings.Contains(c, name) && len(name) >= 4 {
@@ -142,27 +138,6 @@ func suggest(name string) string {
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance of two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // CanonicalColumn returns the known column a header cell names under SPEC
