@@ -62,7 +62,7 @@ var figures = []figure{
 	// The journal's own budget: 5 % of wall time at 1000 numbers/s.
 	{Name: "journal MarkSent+Record, % wall @1000/s (FULL)", Pkg: "internal/journal", Bench: "BenchmarkMarkSentRecord/synchronous=FULL", Unit: "%wall@1000/s", Dir: atMost, Target: 5},
 	{Name: "journal MarkSent+Record, % wall @1000/s (NORMAL)", Pkg: "internal/journal", Bench: "BenchmarkMarkSentRecord/synchronous=NORMAL", Unit: "%wall@1000/s", Dir: atMost, Target: 5},
-	{Name: "journal StartRun, 100k ops (s)", Pkg: "internal/journal", Bench: "BenchmarkStartRun", Unit: "s/run", Note: "—"},
+	{Name: "journal StartRun, 100k ops (s)", Pkg: "internal/journal", Bench: "BenchmarkStartRun", Unit: "s/StartRun-100k", Note: "—"},
 	{Name: "journal save detail cache, 1M (s)", Pkg: "internal/journal", Bench: "BenchmarkDetails", Unit: "s/save-1M", Note: "—"},
 	{Name: "journal load detail cache, 1M (s)", Pkg: "internal/journal", Bench: "BenchmarkDetails", Unit: "s/load-1M", Note: "—"},
 
