@@ -246,9 +246,9 @@ func decodeToken(data []byte) (tokenAnswer, error) {
 	return t, nil
 }
 
-// decodeWrite reads a create or put answer.
-func decodeWrite(data []byte) (writeAnswer, error) {
-	var a writeAnswer
+// decodeAs reads an answer whose body is a T.
+func decodeAs[T any](data []byte) (T, error) {
+	var a T
 	env, err := decodeEnvelope(data)
 	if err != nil {
 		return a, err
@@ -258,36 +258,22 @@ func decodeWrite(data []byte) (writeAnswer, error) {
 	}
 	return a, nil
 }
+
+// decodeWrite reads a create or put answer.
+func decodeWrite(data []byte) (writeAnswer, error) { return decodeAs[writeAnswer](data) }
 
 // decodeOne reads an answer whose body is one phone number; the number must
 // have an id.
 func decodeOne(data []byte) (wireNumber, error) {
-	var n wireNumber
-	env, err := decodeEnvelope(data)
-	if err != nil {
-		return n, err
+	n, err := decodeAs[wireNumber](data)
+	if err == nil && n.PhoneNumberID == "" {
+		err = errors.New("answer has no phoneNumberId")
 	}
-	if err := decodeBody(env, &n); err != nil {
-		return n, err
-	}
-	if n.PhoneNumberID == "" {
-		return n, errors.New("answer has no phoneNumberId")
-	}
-	return n, nil
+	return n, err
 }
 
 // decodeDelete reads a batch-delete answer.
-func decodeDelete(data []byte) (deleteAnswer, error) {
-	var a deleteAnswer
-	env, err := decodeEnvelope(data)
-	if err != nil {
-		return a, err
-	}
-	if err := decodeBody(env, &a); err != nil {
-		return a, err
-	}
-	return a, nil
-}
+func decodeDelete(data []byte) (deleteAnswer, error) { return decodeAs[deleteAnswer](data) }
 
 // pageEnvelope is a listing answer decoded in one pass: the body straight
 // into its items, not copied as raw JSON first.
