@@ -378,12 +378,8 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) (*respo
 		}
 		d := pause/2 + rand.N(pause/2+1)
 		c.log.Debug("firstorion: retrying listing request", "path", path, "attempt", attempt, "in", d, "error", last)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := vendorhttp.Sleep(ctx, d); err != nil {
+			return nil, err
 		}
 		pause *= 2
 	}

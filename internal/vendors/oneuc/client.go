@@ -460,14 +460,7 @@ func (c *Client) backoff(ctx context.Context, attempt int) error {
 	c.jitterMu.Lock()
 	d = d/2 + time.Duration(c.jitterRnd.Int64N(int64(d/2)+1))
 	c.jitterMu.Unlock()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return vendorhttp.Sleep(ctx, d)
 }
 
 // httpError classifies an answer that is not a success. number is the

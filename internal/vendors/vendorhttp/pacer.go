@@ -59,12 +59,8 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		if pause <= 0 {
 			break
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := Sleep(ctx, pause); err != nil {
+			return err
 		}
 	}
 	return p.lim.Wait(ctx)
@@ -106,4 +102,21 @@ func (p *Pacer) ThrottledCount() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.throttled
+}
+
+// Sleep waits d, or until ctx ends, whichever comes first, and returns
+// ctx's error in the second case: the one wait every pause and backoff of
+// the clients uses, so none of them outlives a cancelled run.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
