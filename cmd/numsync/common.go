@@ -84,9 +84,15 @@ func (e *env) openJournal(ctx context.Context, cfg *config.Config) (*journal.Jou
 	return journal.Open(ctx, path)
 }
 
-// openExistingJournal opens a journal for reading (runs, show): a journal
-// that does not exist is an error rather than a new empty file.
-func (e *env) openExistingJournal(ctx context.Context, cfg *config.Config) (*journal.Journal, error) {
+// openExistingJournal opens the configured journal for reading (runs,
+// show). Only its path is needed of the config, so no credential is
+// required; a journal that does not exist is an error rather than a new
+// empty file.
+func (e *env) openExistingJournal(ctx context.Context) (*journal.Journal, error) {
+	cfg, _, err := e.loadConfigWith(config.LoadWithoutSecrets)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := os.Stat(cfg.Journal); err != nil {
 		return nil, fmt.Errorf("no journal at %s (runs are journaled by 'numsync apply'; --journal names another)", cfg.Journal)
 	}

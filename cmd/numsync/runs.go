@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/plan"
 )
 
@@ -39,11 +38,7 @@ func cmdRuns(ctx context.Context, e *env, args []string) error {
 	if f.limit < 1 {
 		return &usageError{errors.New("--limit must be at least 1")}
 	}
-	cfg, _, err := e.loadConfigWith(config.LoadWithoutSecrets)
-	if err != nil {
-		return err
-	}
-	j, err := e.openExistingJournal(ctx, cfg)
+	j, err := e.openExistingJournal(ctx)
 	if err != nil {
 		return err
 	}

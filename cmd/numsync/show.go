@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/plan"
 )
 
@@ -51,11 +50,7 @@ func cmdShow(ctx context.Context, e *env, args []string) error {
 	if err != nil || id < 1 {
 		return &usageError{fmt.Errorf("RUN must be a run id (see 'numsync runs'), got %q", pos[0])}
 	}
-	cfg, _, err := e.loadConfigWith(config.LoadWithoutSecrets)
-	if err != nil {
-		return err
-	}
-	j, err := e.openExistingJournal(ctx, cfg)
+	j, err := e.openExistingJournal(ctx)
 	if err != nil {
 		return err
 	}
