@@ -90,11 +90,9 @@ func ListingError(inv *plan.Inventories) error {
 func PlanOptions(cfg *config.Config, prune bool, maxDelete string) (map[plan.VendorName]bool, map[plan.VendorName]plan.Limit, error) {
 	pr := map[plan.VendorName]bool{}
 	md := map[plan.VendorName]plan.Limit{}
-	lim, err := plan.ParseLimit(cfg.Safety.MaxDelete.String())
-	if err != nil {
-		return nil, nil, fmt.Errorf("safety.max_delete: %w", err)
-	}
+	lim := cfg.Safety.MaxDelete.Plan()
 	if maxDelete != "" {
+		var err error
 		if lim, err = plan.ParseLimit(maxDelete); err != nil {
 			return nil, nil, fmt.Errorf("--max-delete: %w", err)
 		}

@@ -3,10 +3,9 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/numsync/numsync/internal/plan"
 	"log/slog"
-	"math"
 	"strconv"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -85,43 +84,33 @@ type MaxDelete struct {
 	Percent bool
 }
 
-// ParseMaxDelete reads "50" or "10%" (also "12.5%").
+// ParseMaxDelete reads "50" or "10%" (also "12.5%"). The rules are the
+// planner's (plan.ParseLimit): the config only carries the value.
 func ParseMaxDelete(s string) (MaxDelete, error) {
-	t := strings.TrimSpace(s)
-	if p, ok := strings.CutSuffix(t, "%"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(f) || f < 0 || f > 100 {
-			return MaxDelete{}, fmt.Errorf("%q is not a percentage between 0%% and 100%%", s)
-		}
-		return MaxDelete{Share: f, Percent: true}, nil
+	l, err := plan.ParseLimit(s)
+	if err != nil {
+		return MaxDelete{}, err
 	}
-	n, err := strconv.Atoi(t)
-	if err != nil || n < 0 {
-		return MaxDelete{}, fmt.Errorf("%q is neither a count (e.g. 50) nor a percentage (e.g. 10%%)", s)
+	if l.Percent {
+		return MaxDelete{Share: l.N, Percent: true}, nil
 	}
-	return MaxDelete{Count: n}, nil
+	return MaxDelete{Count: int(l.N)}, nil
+}
+
+// Plan returns the threshold in the planner's terms.
+func (m MaxDelete) Plan() plan.Limit {
+	if m.Percent {
+		return plan.Limit{N: m.Share, Percent: true}
+	}
+	return plan.Limit{N: float64(m.Count)}
 }
 
 // Limit returns the largest number of deletions allowed at a vendor that
-// holds held numbers. A share is rounded down: the threshold is a ceiling
-// that must not be crossed.
-func (m MaxDelete) Limit(held int) int {
-	if !m.Percent {
-		return m.Count
-	}
-	if held <= 0 {
-		return 0
-	}
-	return int(math.Floor(float64(held) * m.Share / 100))
-}
+// holds held numbers (a share rounded down), as the planner judges it.
+func (m MaxDelete) Limit(held int) int { return m.Plan().Of(held) }
 
 // String gives the threshold as it is written in the config.
-func (m MaxDelete) String() string {
-	if m.Percent {
-		return strconv.FormatFloat(m.Share, 'f', -1, 64) + "%"
-	}
-	return strconv.Itoa(m.Count)
-}
+func (m MaxDelete) String() string { return m.Plan().String() }
 
 // UnmarshalYAML reads "50", 50 or "10%".
 func (m *MaxDelete) UnmarshalYAML(n *yaml.Node) error {

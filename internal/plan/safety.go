@@ -29,19 +29,16 @@ func ParseLimit(s string) (Limit, error) {
 	if pct {
 		t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
 	}
-	if t == "" {
-		return Limit{}, fmt.Errorf("max_delete %q: want a count (50) or a percentage (10%%)", s)
-	}
 	if !pct {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 0 {
-			return Limit{}, fmt.Errorf("max_delete %q: want a count (50) or a percentage (10%%)", s)
+			return Limit{}, fmt.Errorf("%q is neither a count (e.g. 50) nor a percentage (e.g. 10%%)", s)
 		}
 		return Limit{N: float64(n)}, nil
 	}
 	f, err := strconv.ParseFloat(t, 64)
 	if err != nil || f < 0 || f > 100 || math.IsNaN(f) {
-		return Limit{}, fmt.Errorf("max_delete %q: a percentage must be between 0%% and 100%%", s)
+		return Limit{}, fmt.Errorf("%q is not a percentage between 0%% and 100%%", s)
 	}
 	return Limit{N: f, Percent: true}, nil
 }
