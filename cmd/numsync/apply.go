@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"time"
+
+	"github.com/spf13/cobra"
+	flag "github.com/spf13/pflag"
 
 	"github.com/numsync/numsync/internal/config"
 )
@@ -21,8 +23,9 @@ type applyFlags struct {
 }
 
 var applySpec = cmdSpec{
-	name:  "apply",
-	usage: "numsync apply (--desired FILE | PLAN.json) [--prune] [--max-delete N|P%] [--force] [--retry-failed] [--max-duration D]",
+	name:     "apply",
+	synopsis: "apply a plan (from a CSV or a saved PLAN.json), resumably",
+	usage:    "numsync apply (--desired FILE | PLAN.json) [--prune] [--max-delete N|P%] [--force] [--retry-failed] [--max-duration D]",
 	about: `Applies a plan: with --desired, plans and applies in one go (the cron form);
 with PLAN.json, applies exactly that saved plan after checking that every
 number it touches is still as the plan saw it (exit 6 if not). Every
@@ -52,12 +55,15 @@ func (f *applyFlags) define(fs *flag.FlagSet) {
 }
 
 // cmdApply is `numsync apply`.
-func cmdApply(ctx context.Context, e *env, args []string) error {
+func cmdApply(e *env) *cobra.Command {
 	var f applyFlags
-	pos, err := e.parse(applySpec, args, f.define)
-	if err != nil {
-		return err
-	}
+	return e.command(applySpec, f.define, func(ctx context.Context, pos []string) error {
+		return checkApply(ctx, e, f, pos)
+	})
+}
+
+// checkApply checks apply's flags and arguments, then runs it.
+func checkApply(ctx context.Context, e *env, f applyFlags, pos []string) error {
 	switch {
 	case f.desired == "" && len(pos) == 0:
 		return &usageError{errors.New("give --desired FILE or a saved PLAN.json")}

@@ -10,13 +10,16 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/numsync/numsync/internal/labserver"
 	"github.com/numsync/numsync/samples"
 )
 
 var demoSpec = cmdSpec{
-	name:  "demo",
-	usage: "numsync demo",
+	name:     "demo",
+	synopsis: "run plan and apply against in-process vendor labs",
+	usage:    "numsync demo",
 	about: `Starts both vendor labs in process on a free loopback port, seeded from
 samples/, then runs plan and apply on samples/desired.csv and a second plan
 that shows no changes but for the samples' deliberate permanent failures
@@ -38,10 +41,14 @@ var (
 )
 
 // cmdDemo is `numsync demo`.
-func cmdDemo(ctx context.Context, e *env, args []string) error {
-	if _, err := e.parse(demoSpec, args, nil); err != nil {
-		return err
-	}
+func cmdDemo(e *env) *cobra.Command {
+	return e.command(demoSpec, nil, func(ctx context.Context, _ []string) error {
+		return runDemo(ctx, e)
+	})
+}
+
+// runDemo is `numsync demo`.
+func runDemo(ctx context.Context, e *env) error {
 	dir, err := os.MkdirTemp("", "numsync-demo-")
 	if err != nil {
 		return err

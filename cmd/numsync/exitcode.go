@@ -2,8 +2,9 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"strconv"
+
+	flag "github.com/spf13/pflag"
 )
 
 // Exit codes of SPEC section 3, the same for every command. They are

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
-	"context"
-	"flag"
+	"github.com/spf13/cobra"
+	flag "github.com/spf13/pflag"
+
 	"github.com/numsync/numsync/internal/app"
 	"github.com/numsync/numsync/internal/plan"
 )
@@ -15,8 +17,9 @@ type exportFlags struct {
 }
 
 var exportSpec = cmdSpec{
-	name:  "export",
-	usage: "numsync export [--out FILE.csv] [--vendor oneuc|firstorion]",
+	name:     "export",
+	synopsis: "write the live inventories as a desired-state CSV",
+	usage:    "numsync export [--out FILE.csv] [--vendor oneuc|firstorion]",
 	about: `Writes the live inventories as a desired-state CSV, with every column numsync
 knows and business-unit and program names rather than ids, so a migration
 starts from what is there. 'numsync plan' on an unedited export shows no
@@ -32,11 +35,15 @@ func (f *exportFlags) define(fs *flag.FlagSet) {
 }
 
 // cmdExport is `numsync export`.
-func cmdExport(ctx context.Context, e *env, args []string) error {
+func cmdExport(e *env) *cobra.Command {
 	var f exportFlags
-	if _, err := e.parse(exportSpec, args, f.define); err != nil {
-		return err
-	}
+	return e.command(exportSpec, f.define, func(ctx context.Context, _ []string) error {
+		return runExport(ctx, e, f)
+	})
+}
+
+// runExport is `numsync export` once its flags are parsed.
+func runExport(ctx context.Context, e *env, f exportFlags) error {
 	if f.vendor != "" {
 		if err := oneOf("vendor", f.vendor, "oneuc", "firstorion"); err != nil {
 			return err

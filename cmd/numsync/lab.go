@@ -3,13 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
+	flag "github.com/spf13/pflag"
 
 	"github.com/numsync/numsync/internal/labserver"
 	"github.com/numsync/numsync/samples"
@@ -27,8 +29,9 @@ type labFlags struct {
 }
 
 var labSpec = cmdSpec{
-	name:  "lab",
-	usage: "numsync lab [--listen 127.0.0.1:8080] [--seed FILE] [--rps N] [--fault-rate F] [--latency D]",
+	name:     "lab",
+	synopsis: "serve both vendor labs over HTTP for integration tests",
+	usage:    "numsync lab [--listen 127.0.0.1:8080] [--seed FILE] [--rps N] [--fault-rate F] [--latency D]",
 	about: `Serves both vendor labs (in-memory implementations of the OneUC and First
 Orion APIs as vendors.md describes them) over HTTP, for integration tests.`,
 	examples: `  numsync lab
@@ -48,12 +51,16 @@ func (f *labFlags) define(fs *flag.FlagSet) {
 }
 
 // cmdLab is `numsync lab`.
-func cmdLab(ctx context.Context, e *env, args []string) error {
+func cmdLab(e *env) *cobra.Command {
 	var f labFlags
-	_, err := e.parse(labSpec, args, f.define)
-	if err != nil {
-		return err
-	}
+	return e.command(labSpec, f.define, func(ctx context.Context, _ []string) error {
+		return runLab(ctx, e, f)
+	})
+}
+
+// runLab is `numsync lab` once its flags are parsed.
+func runLab(ctx context.Context, e *env, f labFlags) error {
+	var err error
 	if f.faultRate < 0 || f.faultRate > 1 || f.lostRate < 0 || f.lostRate > 1 {
 		return &usageError{errors.New("--fault-rate and --lost-rate must be between 0 and 1")}
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+
+	"github.com/spf13/cobra"
+	flag "github.com/spf13/pflag"
 
 	"github.com/numsync/numsync/internal/app"
 	"github.com/numsync/numsync/internal/config"
@@ -21,8 +23,9 @@ type planFlags struct {
 }
 
 var planSpec = cmdSpec{
-	name:  "plan",
-	usage: "numsync plan --desired FILE [--out PLAN.json] [--format text|json|csv|markdown] [--prune] [--detailed-exitcode]",
+	name:     "plan",
+	synopsis: "diff the CSV against both vendors and print the plan",
+	usage:    "numsync plan --desired FILE [--out PLAN.json] [--format text|json|csv|markdown] [--prune] [--detailed-exitcode]",
 	about: `Reads the CSV and both vendors' live inventories and prints the operations
 that would bring the vendors in step: + create, ~ change (before → after),
 - delete, grouped by vendor and action, with a summary line (counts,
@@ -46,23 +49,22 @@ func (f *planFlags) define(fs *flag.FlagSet) {
 }
 
 // cmdPlan is `numsync plan`.
-func cmdPlan(ctx context.Context, e *env, args []string) error {
+func cmdPlan(e *env) *cobra.Command {
 	var f planFlags
-	if _, err := e.parse(planSpec, args, f.define); err != nil {
+	return e.command(planSpec, f.define, func(ctx context.Context, _ []string) error {
+		if f.desired == "" {
+			return &usageError{errMissing("--desired")}
+		}
+		if err := oneOf("format", f.format, "text", "json", "csv", "markdown"); err != nil {
+			return err
+		}
+		cfg, err := e.needConfig()
+		if err != nil {
+			return err
+		}
+		_, err = runPlan(ctx, e, cfg, f)
 		return err
-	}
-	if f.desired == "" {
-		return &usageError{errMissing("--desired")}
-	}
-	if err := oneOf("format", f.format, "text", "json", "csv", "markdown"); err != nil {
-		return err
-	}
-	cfg, err := e.needConfig()
-	if err != nil {
-		return err
-	}
-	_, err = runPlan(ctx, e, cfg, f)
-	return err
+	})
 }
 
 // runPlan makes the plan, prints it in the asked format and saves it. It

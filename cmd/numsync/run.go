@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,28 +12,33 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/spf13/cobra"
+	flag "github.com/spf13/pflag"
+
 	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/exec"
+	"github.com/numsync/numsync/internal/suggest"
 )
 
-// command is one subcommand: its name, a one-line synopsis for the listing,
-// and the function that parses its flags and runs it.
-type command struct {
-	name     string
-	synopsis string
-	run      func(ctx context.Context, e *env, args []string) error
+// commands builds every subcommand, in the order the usage lists them.
+// Each constructor lives in its command's file (gh's pkg/cmd layout): it
+// declares the flags into the command's options struct and hands them to
+// the command's run function, which holds the logic.
+var commands = []func(e *env) *cobra.Command{
+	cmdValidate,
+	cmdPlan,
+	cmdApply,
+	cmdExport,
+	cmdRuns,
+	cmdShow,
+	cmdDemo,
+	cmdLab,
 }
 
-// commands lists every subcommand in the order the usage shows them.
-var commands = []command{
-	{"validate", "check a desired-state CSV (no network, no journal)", cmdValidate},
-	{"plan", "diff the CSV against both vendors and print the plan", cmdPlan},
-	{"apply", "apply a plan (from a CSV or a saved PLAN.json), resumably", cmdApply},
-	{"export", "write the live inventories as a desired-state CSV", cmdExport},
-	{"runs", "list journaled runs", cmdRuns},
-	{"show", "list one run's operations", cmdShow},
-	{"demo", "run plan and apply against in-process vendor labs", cmdDemo},
-	{"lab", "serve both vendor labs over HTTP for integration tests", cmdLab},
+func init() {
+	// The listing follows commands' order (the workflow's), not the
+	// alphabet. cobra keeps this switch in a package variable.
+	cobra.EnableCommandSorting = false
 }
 
 const topUsage = `numsync keeps a company's phone numbers at OneUC and First Orion in step
@@ -91,9 +95,11 @@ type env struct {
 	// cfgOverride, when set, is the configuration to use instead of a file
 	// (the demo points numsync at its in-process labs).
 	cfgOverride *config.Config
-	// args is the command line after the command name, journaled with a
-	// run (secret-looking values redacted by the journal).
-	args []string
+	// rawArgs is the whole command line; args is what follows the
+	// command's name, journaled with a run (secret-looking values redacted
+	// by the journal).
+	rawArgs []string
+	args    []string
 	// execTweak lets tests shorten the executor's backoffs.
 	execTweak func(*exec.Config)
 
@@ -179,7 +185,7 @@ var testExecTweak func(*exec.Config)
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (code int) {
 	e := &env{stdout: stdout, stderr: stderr, getenv: getenv,
 		global:    globalFlags{logFormat: "text", logLevel: "info"},
-		execTweak: testExecTweak}
+		execTweak: testExecTweak, rawArgs: args}
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "numsync: internal error: %v\n", r)
@@ -187,53 +193,99 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			code = ExitError
 		}
 	}()
-
-	top := flag.NewFlagSet("numsync", flag.ContinueOnError)
-	top.SetOutput(io.Discard)
-	top.Usage = func() {}
-	e.global.register(top)
-	help := top.Bool("help", false, "show this help")
-	top.BoolVar(help, "h", false, "show this help")
-	if err := top.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printTopUsage(stdout)
-			return ExitOK
-		}
-		fmt.Fprintf(stderr, "numsync: %v\nRun 'numsync --help' for usage.\n", err)
-		return ExitError
-	}
-	rest := top.Args()
-	if *help {
-		printTopUsage(stdout)
-		return ExitOK
-	}
-	if len(rest) == 0 {
-		printTopUsage(stderr)
-		return ExitError
-	}
-	name := rest[0]
-	if name == "help" {
-		if len(rest) > 1 {
-			return run(ctx, []string{rest[1], "--help"}, stdout, stderr, getenv)
-		}
-		printTopUsage(stdout)
-		return ExitOK
-	}
-	for _, c := range commands {
-		if c.name != name {
-			continue
-		}
-		e.args = rest[1:]
-		err := c.run(ctx, e, rest[1:])
-		report(e, name, err)
-		return exitCode(err)
-	}
-	fmt.Fprintf(stderr, "numsync: unknown command %q\nRun 'numsync --help' for the list of commands.\n", name)
-	return ExitError
+	root := newRoot(e)
+	// A nil slice would make cobra read os.Args.
+	root.SetArgs(append([]string{}, args...))
+	cmd, err := root.ExecuteContextC(ctx)
+	report(e, cmd, err)
+	return exitCode(err)
 }
 
-// report prints a command's error on standard error, once.
-func report(e *env, name string, err error) {
+// newRoot builds the command tree for one run. Each run gets its own tree
+// (and options structs), so tests run command lines side by side.
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:                        "numsync",
+		Short:                      "keep phone numbers at OneUC and First Orion in step with one CSV",
+		SilenceErrors:              true, // report prints each error once, in our form
+		SilenceUsage:               true,
+		SuggestionsMinimumDistance: 2,
+		Args:                       unknownCommand,
+		// numsync with no command: the usage, on standard error, exit 1.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			printTopUsage(e.stderr, cmd)
+			return quietly(ExitError, errors.New("no command"))
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			e.args = argsAfter(cmd, e.rawArgs)
+			return e.checkGlobal()
+		},
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	e.global.register(root.PersistentFlags())
+	root.SetFlagErrorFunc(flagError)
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { printHelp(cmd.OutOrStdout(), cmd) })
+	for _, c := range commands {
+		root.AddCommand(c(e))
+	}
+	return root
+}
+
+// unknownCommand is the root's argument check: any argument left once no
+// command matched names a command that does not exist.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+	}
+	return &usageError{errors.New(msg)}
+}
+
+// flagError is every command's answer to a flag it cannot parse: a usage
+// error, with the nearest known flag when the name looks misspelt
+// (--desried) or given with one dash, Go-flag style (-desired).
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	var typed string
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: --"):
+		typed = strings.TrimPrefix(msg, "unknown flag: --")
+	case strings.HasPrefix(msg, "unknown shorthand flag: "):
+		if i := strings.LastIndex(msg, " in -"); i >= 0 {
+			typed = strings.SplitN(msg[i+len(" in -"):], "=", 2)[0]
+		}
+	}
+	if typed == "" {
+		return &usageError{err}
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if best := suggest.Closest(typed, names, 3); best != "" {
+		return &usageError{fmt.Errorf("%w (did you mean --%s?)", err, best)}
+	}
+	return &usageError{err}
+}
+
+// argsAfter returns the command line after the command's own name, as the
+// journal records it with a run.
+func argsAfter(cmd *cobra.Command, args []string) []string {
+	for i, a := range args {
+		if a == cmd.Name() {
+			return args[i+1:]
+		}
+	}
+	return nil
+}
+
+// report prints a command's error on standard error, once, prefixed with
+// the command (numsync plan: …), and for a usage mistake a pointer to the
+// command's --help.
+func report(e *env, cmd *cobra.Command, err error) {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -241,29 +293,66 @@ func report(e *env, name string, err error) {
 	if errors.As(err, &ee) && (ee.silent || ee.err == nil) {
 		return
 	}
-	fmt.Fprintf(e.stderr, "numsync %s: %v\n", name, err)
+	path := "numsync"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	fmt.Fprintf(e.stderr, "%s: %v\n", path, err)
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(e.stderr, "Run 'numsync %s --help' for usage.\n", name)
+		if cmd == nil || !cmd.HasParent() {
+			fmt.Fprintf(e.stderr, "Run 'numsync --help' for the list of commands.\n")
+		} else {
+			fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", path)
+		}
 	}
 }
 
-func printTopUsage(w io.Writer) {
+// printTopUsage is numsync --help.
+func printTopUsage(w io.Writer, root *cobra.Command) {
 	var cmds strings.Builder
-	for _, c := range commands {
-		fmt.Fprintf(&cmds, "  %-9s %s\n", c.name, c.synopsis)
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() {
+			fmt.Fprintf(&cmds, "  %-9s %s\n", c.Name(), c.Short)
+		}
 	}
-	fs := flag.NewFlagSet("numsync", flag.ContinueOnError)
-	g := globalFlags{logFormat: "text", logLevel: "info"}
-	g.register(fs)
-	fmt.Fprintf(w, topUsage, cmds.String(), flagDefaults(fs))
+	fmt.Fprintf(w, topUsage, cmds.String(), flagDefaults(root.PersistentFlags()))
+}
+
+// printHelp is every command's --help (and numsync help COMMAND): usage,
+// what it does, its subcommands and own flags, a pointer to the global
+// flags, examples.
+func printHelp(w io.Writer, cmd *cobra.Command) {
+	if !cmd.HasParent() {
+		printTopUsage(w, cmd)
+		return
+	}
+	fmt.Fprintf(w, "Usage:\n  %s\n\n%s\n", cmd.UseLine(), cmd.Long)
+	if cmd.HasAvailableSubCommands() {
+		fmt.Fprintf(w, "\nCommands:\n")
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				fmt.Fprintf(w, "  %-9s %s\n", c.Name(), c.Short)
+			}
+		}
+	}
+	if own := flagDefaults(cmd.LocalNonPersistentFlags()); own != "" {
+		fmt.Fprintf(w, "\nFlags:\n%s", own)
+	}
+	fmt.Fprintf(w, "\nGlobal flags: --config, --journal, --log-format, --log-level, --no-progress, --report, --metrics-file (see 'numsync --help').\n")
+	if cmd.Example != "" {
+		fmt.Fprintf(w, "\nExamples:\n%s", cmd.Example)
+	}
 }
 
 // flagDefaults renders a flag set's help with double-dash names, the form
-// the spec and the examples use.
+// the spec and the examples use. --help itself goes without saying.
 func flagDefaults(fs *flag.FlagSet) string {
 	var b strings.Builder
 	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "help" || f.Hidden {
+			return
+		}
 		name, usage := flag.UnquoteUsage(f)
 		fmt.Fprintf(&b, "  --%s", f.Name)
 		if name != "" {
@@ -278,68 +367,45 @@ func flagDefaults(fs *flag.FlagSet) string {
 	return b.String()
 }
 
-// cmdSpec describes a command for its --help.
+// cmdSpec describes a command: its name, its line in the command listing,
+// and its --help.
 type cmdSpec struct {
 	name     string
-	usage    string // the synopsis line(s) after "Usage:"
+	synopsis string // the line in numsync --help's command listing
+	usage    string // the synopsis line after "Usage:"
 	about    string // what it does, a paragraph
 	examples string
 	// maxArgs is how many positional arguments it takes.
 	maxArgs int
 }
 
-// parse builds the command's flag set (its own flags, added by define,
-// plus the global ones), parses args with flags and positional arguments
-// in any order, and returns the positional arguments. --help prints the
-// command's help on standard output and returns flag.ErrHelp.
-func (e *env) parse(spec cmdSpec, args []string, define func(fs *flag.FlagSet)) ([]string, error) {
-	fs := flag.NewFlagSet("numsync "+spec.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	if define != nil {
-		define(fs)
+// command builds a command from its spec: define declares its own flags
+// (into the command's options struct), run gets the positional arguments
+// once every flag is parsed and the global ones are checked. Flags and
+// arguments may come in any order; after "--" all are arguments.
+func (e *env) command(spec cmdSpec, define func(fs *flag.FlagSet), run func(ctx context.Context, args []string) error) *cobra.Command {
+	use := spec.name
+	if i := strings.Index(spec.usage, " "+spec.name); i >= 0 {
+		use = spec.usage[i+1:]
 	}
-	own := flagDefaults(fs)
-	e.global.register(fs)
-	help := func() {
-		fmt.Fprintf(e.stdout, "Usage:\n  %s\n\n%s\n", spec.usage, spec.about)
-		if own != "" {
-			fmt.Fprintf(e.stdout, "\nFlags:\n%s", own)
-		}
-		fmt.Fprintf(e.stdout, "\nGlobal flags: --config, --journal, --log-format, --log-level, --no-progress, --report, --metrics-file (see 'numsync --help').\n")
-		if spec.examples != "" {
-			fmt.Fprintf(e.stdout, "\nExamples:\n%s", spec.examples)
-		}
-	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				help()
-				return nil, err
+	c := &cobra.Command{
+		Use:                   use,
+		Short:                 spec.synopsis,
+		Long:                  spec.about,
+		Example:               spec.examples,
+		DisableFlagsInUseLine: true,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > spec.maxArgs {
+				return &usageError{fmt.Errorf("unexpected argument %q", args[spec.maxArgs])}
 			}
-			return nil, &usageError{err}
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		// flag stops at the first positional argument; take it and go on,
-		// so "apply PLAN.json --force" works. After "--" all are positional.
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			pos = append(pos, rest...)
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return run(cmd.Context(), args) },
 	}
-	if len(pos) > spec.maxArgs {
-		return nil, &usageError{fmt.Errorf("unexpected argument %q", pos[spec.maxArgs])}
+	if define != nil {
+		define(c.Flags())
 	}
-	if err := e.checkGlobal(); err != nil {
-		return nil, err
-	}
-	return pos, nil
+	return c
 }
 
 // checkGlobal validates the global flags' values.

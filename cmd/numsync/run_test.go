@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	flag "github.com/spf13/pflag"
 )
 
 // runCLI runs the command line in process with a controlled environment.
@@ -37,8 +39,12 @@ func TestCLI(t *testing.T) {
 		{name: "top help", args: []string{"--help"}, code: 0, stdout: []string{"Commands:", "validate", "plan", "apply", "export", "runs", "show", "demo", "lab", "--metrics-file", "Examples:"}, emptyError: true},
 		{name: "help command", args: []string{"help", "apply"}, code: 0, stdout: []string{"numsync apply (--desired FILE | PLAN.json)", "--max-duration", "Examples:"}},
 		{name: "unknown command", args: []string{"sync"}, code: 1, stderr: []string{`unknown command "sync"`}},
-		{name: "unknown flag", args: []string{"plan", "--desired", "x.csv", "--bogus"}, code: 1, stderr: []string{"numsync plan: flag provided but not defined: -bogus", "numsync plan --help"}},
-		{name: "unknown global flag", args: []string{"--bogus", "plan"}, code: 1, stderr: []string{"flag provided but not defined"}},
+		{name: "unknown flag", args: []string{"plan", "--desired", "x.csv", "--bogus"}, code: 1, stderr: []string{"numsync plan: unknown flag: --bogus", "numsync plan --help"}},
+		{name: "unknown global flag", args: []string{"--bogus", "plan"}, code: 1, stderr: []string{"unknown flag: --bogus"}},
+		{name: "misspelt flag", args: []string{"plan", "--desried", "x.csv"}, code: 1, stderr: []string{"unknown flag: --desried (did you mean --desired?)"}},
+		{name: "single-dash flag", args: []string{"validate", "-desired", "x.csv"}, code: 1, stderr: []string{"(did you mean --desired?)"}},
+		{name: "misspelt global flag", args: []string{"validate", "x.csv", "--jornal", "j.db"}, code: 1, stderr: []string{"(did you mean --journal?)"}},
+		{name: "misspelt command", args: []string{"aply"}, code: 1, stderr: []string{`unknown command "aply" (did you mean "apply"?)`, "numsync --help"}},
 
 		{name: "plan needs a config", args: []string{"plan", "--desired", valid}, code: 1, stderr: []string{"numsync plan: no configuration"}, noStdout: true},
 		{name: "plan bad format", args: []string{"plan", "--desired", valid, "--format", "xml"}, code: 1, stderr: []string{"--format must be one of text, json, csv, markdown"}},
@@ -111,14 +117,18 @@ func TestCLI(t *testing.T) {
 // TestEveryCommandHasHelp checks --help and -h on every command: exit 0,
 // usage and examples on standard output.
 func TestEveryCommandHasHelp(t *testing.T) {
-	for _, c := range commands {
+	for _, c := range newRoot(&env{}).Commands() {
+		if c.Name() == "help" {
+			continue
+		}
+		name := c.Name()
 		for _, h := range []string{"--help", "-h"} {
-			t.Run(c.name+h, func(t *testing.T) {
-				code, out, errOut := runCLI(t, nil, c.name, h)
+			t.Run(name+h, func(t *testing.T) {
+				code, out, errOut := runCLI(t, nil, name, h)
 				if code != 0 || errOut != "" {
 					t.Fatalf("exit %d, stderr %q", code, errOut)
 				}
-				for _, w := range []string{"Usage:\n  numsync " + c.name, "Examples:\n  numsync " + c.name, "Global flags:"} {
+				for _, w := range []string{"Usage:\n  numsync " + name, "Examples:\n  numsync " + name, "Global flags:"} {
 					if !strings.Contains(out, w) {
 						t.Errorf("help lacks %q:\n%s", w, out)
 					}
@@ -167,7 +177,9 @@ func TestValidateJSON(t *testing.T) {
 func TestPanicIsInternalError(t *testing.T) {
 	saved := commands
 	defer func() { commands = saved }()
-	commands = append(commands, command{name: "boom", run: func(context.Context, *env, []string) error { panic("kaboom") }})
+	commands = append(commands, func(*env) *cobra.Command {
+		return &cobra.Command{Use: "boom", RunE: func(*cobra.Command, []string) error { panic("kaboom") }}
+	})
 	code, out, errOut := runCLI(t, nil, "boom")
 	if code != ExitError || out != "" || !strings.Contains(errOut, "numsync: internal error: kaboom") {
 		t.Errorf("exit %d stdout %q stderr %q", code, out, errOut)

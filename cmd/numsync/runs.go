@@ -1,13 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
 
-	"context"
-	"errors"
-	"flag"
+	"github.com/spf13/cobra"
+	flag "github.com/spf13/pflag"
+
 	"github.com/numsync/numsync/internal/plan"
 )
 
@@ -16,8 +18,9 @@ type runsFlags struct {
 }
 
 var runsSpec = cmdSpec{
-	name:  "runs",
-	usage: "numsync runs [--limit N]",
+	name:     "runs",
+	synopsis: "list journaled runs",
+	usage:    "numsync runs [--limit N]",
 	about: `Lists journaled runs, newest first: id, start, end, CSV digest, counts and
 outcome.`,
 	examples: `  numsync runs
@@ -30,11 +33,15 @@ func (f *runsFlags) define(fs *flag.FlagSet) {
 }
 
 // cmdRuns is `numsync runs`.
-func cmdRuns(ctx context.Context, e *env, args []string) error {
+func cmdRuns(e *env) *cobra.Command {
 	var f runsFlags
-	if _, err := e.parse(runsSpec, args, f.define); err != nil {
-		return err
-	}
+	return e.command(runsSpec, f.define, func(ctx context.Context, _ []string) error {
+		return runRuns(ctx, e, f)
+	})
+}
+
+// runRuns is `numsync runs` once its flags are parsed.
+func runRuns(ctx context.Context, e *env, f runsFlags) error {
 	if f.limit < 1 {
 		return &usageError{errors.New("--limit must be at least 1")}
 	}

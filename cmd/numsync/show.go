@@ -1,13 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 
-	"context"
-	"errors"
-	"flag"
+	"github.com/spf13/cobra"
+	flag "github.com/spf13/pflag"
+
 	"github.com/numsync/numsync/internal/plan"
 )
 
@@ -17,8 +19,9 @@ type showFlags struct {
 }
 
 var showSpec = cmdSpec{
-	name:  "show",
-	usage: "numsync show RUN [--failed] [--format text|json|csv]",
+	name:     "show",
+	synopsis: "list one run's operations",
+	usage:    "numsync show RUN [--failed] [--format text|json|csv]",
 	about: `Lists one run's operations with their state, attempts and the vendor's last
 reason. --failed --format csv writes the failed ones with their original
 CSV line, ready to be fixed in a spreadsheet and fed back.`,
@@ -34,12 +37,15 @@ func (f *showFlags) define(fs *flag.FlagSet) {
 }
 
 // cmdShow is `numsync show`.
-func cmdShow(ctx context.Context, e *env, args []string) error {
+func cmdShow(e *env) *cobra.Command {
 	var f showFlags
-	pos, err := e.parse(showSpec, args, f.define)
-	if err != nil {
-		return err
-	}
+	return e.command(showSpec, f.define, func(ctx context.Context, pos []string) error {
+		return runShow(ctx, e, f, pos)
+	})
+}
+
+// runShow is `numsync show` once its flags are parsed; pos holds the RUN.
+func runShow(ctx context.Context, e *env, f showFlags, pos []string) error {
 	if len(pos) == 0 {
 		return &usageError{errors.New("give the RUN id (see 'numsync runs')")}
 	}

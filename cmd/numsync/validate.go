@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+
+	"github.com/spf13/cobra"
+	flag "github.com/spf13/pflag"
 
 	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/desired"
@@ -20,8 +22,9 @@ type validateFlags struct {
 }
 
 var validateSpec = cmdSpec{
-	name:  "validate",
-	usage: "numsync validate --desired FILE [--format text|json] [--allow-extra-columns]",
+	name:     "validate",
+	synopsis: "check a desired-state CSV (no network, no journal)",
+	usage:    "numsync validate --desired FILE [--format text|json] [--allow-extra-columns]",
 	about: `Checks a desired-state CSV without touching the network or the journal:
 header, every cell of every row, duplicates after normalisation. Prints
 every problem as FILE:LINE: column: reason, then a summary (rows, numbers,
@@ -63,13 +66,17 @@ type validateReport struct {
 }
 
 // cmdValidate is `numsync validate`.
-func cmdValidate(ctx context.Context, e *env, args []string) error {
-	_ = ctx
+func cmdValidate(e *env) *cobra.Command {
 	var f validateFlags
-	pos, err := e.parse(validateSpec, args, f.define)
-	if err != nil {
-		return err
-	}
+	return e.command(validateSpec, f.define, func(ctx context.Context, pos []string) error {
+		return runValidate(ctx, e, f, pos)
+	})
+}
+
+// runValidate is `numsync validate` once its flags are parsed; pos is the
+// FILE argument, if given.
+func runValidate(ctx context.Context, e *env, f validateFlags, pos []string) error {
+	_ = ctx
 	if len(pos) == 1 {
 		if f.desired != "" && f.desired != pos[0] {
 			return &usageError{errors.New("give the CSV once: --desired FILE or FILE")}
