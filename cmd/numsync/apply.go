@@ -25,10 +25,12 @@ type applyFlags struct {
 var applySpec = cmdSpec{
 	name:     "apply",
 	synopsis: "apply a plan (from a CSV or a saved PLAN.json), resumably",
-	usage:    "numsync apply (--desired FILE | PLAN.json) [--prune] [--max-delete N|P%] [--force] [--retry-failed] [--max-duration D]",
-	about: `Applies a plan: with --desired, plans and applies in one go (the cron form);
-with PLAN.json, applies exactly that saved plan after checking that every
-number it touches is still as the plan saw it (exit 6 if not). Every
+	usage:    "numsync apply ([--desired] FILE | PLAN.json) [--prune] [--max-delete N|P%] [--force] [--retry-failed] [--max-duration D]",
+	about: `Applies a plan: with a desired-state FILE, plans and applies in one go (the
+cron form); with PLAN.json, applies exactly that saved plan after checking
+that every number it touches is still as the plan saw it (exit 6 if not).
+A file given as the argument is told by its content (a saved plan is JSON)
+and apply says which it read; --desired FILE is always a desired state. Every
 operation is journaled: a rerun with the same CSV or plan resumes an
 unfinished run and never applies an operation twice.
 
@@ -37,6 +39,7 @@ the safety threshold, 5 journal locked by another run, 6 stale plan,
 7 stopped at --max-duration, 130/143 stopped by SIGINT/SIGTERM.`,
 	examples: `  numsync apply --desired numbers.csv
   numsync apply plan.json
+  numsync apply numbers.csv
   numsync apply --desired numbers.csv --prune --max-delete 25
   numsync apply --desired numbers.csv --max-duration 20m   # resume tomorrow
   numsync apply --desired numbers.csv --retry-failed
@@ -70,6 +73,7 @@ func checkApply(ctx context.Context, e *env, f applyFlags, pos []string) error {
 	case f.desired != "" && len(pos) > 0:
 		return &usageError{errors.New("give either --desired FILE or PLAN.json, not both")}
 	}
+
 	if f.maxDelete != "" {
 		if _, err := config.ParseMaxDelete(f.maxDelete); err != nil {
 			return &usageError{errors.New("--max-delete: " + err.Error())}
@@ -82,9 +86,9 @@ func checkApply(ctx context.Context, e *env, f applyFlags, pos []string) error {
 	if err != nil {
 		return err
 	}
-	planPath := ""
-	if len(pos) == 1 {
-		planPath = pos[0]
+	planPath, err := e.applyInput(&f, pos)
+	if err != nil {
+		return err
 	}
 	_, err = runApply(ctx, e, cfg, f, planPath)
 	return err

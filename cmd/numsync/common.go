@@ -165,3 +165,15 @@ func writeFileAtomic(path string, perm os.FileMode, write func(io.Writer) error)
 	}
 	return os.Rename(tmp, path)
 }
+
+// notice tells the user on standard error something that is neither a
+// result nor a problem ("plan saved to …"): a plain line, or with
+// --log-format json one log record, so every stderr line parses.
+func (e *env) notice(format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	if e.global.logFormat == "json" {
+		e.logger().Info(msg)
+		return
+	}
+	fmt.Fprintln(e.stderr, msg)
+}

@@ -36,7 +36,11 @@ func TestMain(m *testing.M) {
 	// The demo without its deliberate slowness (it is paced for people
 	// watching the progress bar): same labs, seeds, steps and output.
 	demoLabRPS, demoClientRPS, demoLatency = 0, 2000, 0
-	os.Exit(m.Run())
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 // labSecrets are the lab credentials; none may appear in any output.

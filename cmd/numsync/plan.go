@@ -25,22 +25,24 @@ type planFlags struct {
 var planSpec = cmdSpec{
 	name:     "plan",
 	synopsis: "diff the CSV against both vendors and print the plan",
-	usage:    "numsync plan --desired FILE [--out PLAN.json] [--format text|json|csv|markdown] [--prune] [--detailed-exitcode]",
+	usage:    "numsync plan [--desired] FILE [--out PLAN.json] [--format text|json|csv|markdown] [--prune] [--detailed-exitcode]",
 	about: `Reads the CSV and both vendors' live inventories and prints the operations
 that would bring the vendors in step: + create, ~ change (before → after),
 - delete, grouped by vendor and action, with a summary line (counts,
 unmanaged numbers, safety verdict). plan never changes anything at a vendor.
---out saves the plan as JSON for 'numsync apply PLAN.json'.`,
+--out saves the plan as JSON for 'numsync apply PLAN.json'.
+FILE may be given as the argument or with --desired.`,
 	examples: `  numsync plan --desired numbers.csv
-  numsync plan --desired numbers.csv --out plan.json
+  numsync plan numbers.csv --out plan.json
   numsync plan --desired numbers.csv --format markdown > change-request.md
   numsync plan --desired numbers.csv --format csv > review.csv
   numsync plan --desired numbers.csv --detailed-exitcode || echo "changes pending"
 `,
+	maxArgs: 1,
 }
 
 func (f *planFlags) define(fs *flag.FlagSet) {
-	fs.StringVar(&f.desired, "desired", "", "the desired-state CSV `FILE` (required)")
+	fs.StringVar(&f.desired, "desired", "", "the desired-state CSV `FILE` (or give it as the argument)")
 	fs.StringVar(&f.out, "out", "", "also save the plan as JSON to `PLAN.json`")
 	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text, json, csv or markdown")
 	fs.BoolVar(&f.prune, "prune", false, "plan to release/delete numbers the CSV omits (overrides the config's prune)")
@@ -51,7 +53,10 @@ func (f *planFlags) define(fs *flag.FlagSet) {
 // cmdPlan is `numsync plan`.
 func cmdPlan(e *env) *cobra.Command {
 	var f planFlags
-	return e.command(planSpec, f.define, func(ctx context.Context, _ []string) error {
+	return e.command(planSpec, f.define, func(ctx context.Context, pos []string) error {
+		if err := desiredArg(&f.desired, pos); err != nil {
+			return err
+		}
 		if f.desired == "" {
 			return &usageError{errMissing("--desired")}
 		}

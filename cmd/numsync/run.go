@@ -33,6 +33,8 @@ var commands = []func(e *env) *cobra.Command{
 	cmdShow,
 	cmdDemo,
 	cmdLab,
+	cmdCompletion,
+	cmdVersion,
 }
 
 func init() {
@@ -221,7 +223,9 @@ func newRoot(e *env) *cobra.Command {
 			return e.checkGlobal()
 		},
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		Version:           versionString(),
 	}
+	root.SetVersionTemplate("numsync {{.Version}}\n")
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	e.global.register(root.PersistentFlags())
@@ -230,6 +234,7 @@ func newRoot(e *env) *cobra.Command {
 	for _, c := range commands {
 		root.AddCommand(c(e))
 	}
+	addCompletions(e, root)
 	return root
 }
 
@@ -310,13 +315,24 @@ func report(e *env, cmd *cobra.Command, err error) {
 
 // printTopUsage is numsync --help.
 func printTopUsage(w io.Writer, root *cobra.Command) {
-	var cmds strings.Builder
-	for _, c := range root.Commands() {
+	fmt.Fprintf(w, topUsage, commandList(root), flagDefaults(root.PersistentFlags()))
+}
+
+// commandList lists cmd's subcommands with their synopses, in a column.
+func commandList(cmd *cobra.Command) string {
+	width := 9
+	for _, c := range cmd.Commands() {
 		if c.IsAvailableCommand() {
-			fmt.Fprintf(&cmds, "  %-9s %s\n", c.Name(), c.Short)
+			width = max(width, len(c.Name()))
 		}
 	}
-	fmt.Fprintf(w, topUsage, cmds.String(), flagDefaults(root.PersistentFlags()))
+	var b strings.Builder
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			fmt.Fprintf(&b, "  %-*s %s\n", width, c.Name(), c.Short)
+		}
+	}
+	return b.String()
 }
 
 // printHelp is every command's --help (and numsync help COMMAND): usage,
@@ -329,12 +345,7 @@ func printHelp(w io.Writer, cmd *cobra.Command) {
 	}
 	fmt.Fprintf(w, "Usage:\n  %s\n\n%s\n", cmd.UseLine(), cmd.Long)
 	if cmd.HasAvailableSubCommands() {
-		fmt.Fprintf(w, "\nCommands:\n")
-		for _, c := range cmd.Commands() {
-			if c.IsAvailableCommand() {
-				fmt.Fprintf(w, "  %-9s %s\n", c.Name(), c.Short)
-			}
-		}
+		fmt.Fprintf(w, "\nCommands:\n%s", commandList(cmd))
 	}
 	if own := flagDefaults(cmd.LocalNonPersistentFlags()); own != "" {
 		fmt.Fprintf(w, "\nFlags:\n%s", own)

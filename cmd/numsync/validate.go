@@ -24,7 +24,7 @@ type validateFlags struct {
 var validateSpec = cmdSpec{
 	name:     "validate",
 	synopsis: "check a desired-state CSV (no network, no journal)",
-	usage:    "numsync validate --desired FILE [--format text|json] [--allow-extra-columns]",
+	usage:    "numsync validate [--desired] FILE [--format text|json] [--allow-extra-columns]",
 	about: `Checks a desired-state CSV without touching the network or the journal:
 header, every cell of every row, duplicates after normalisation. Prints
 every problem as FILE:LINE: column: reason, then a summary (rows, numbers,
@@ -45,6 +45,19 @@ func (f *validateFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.desired, "desired", "", "the desired-state CSV `FILE` (or give it as the argument)")
 	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text or json")
 	fs.BoolVar(&f.allowExtraColumns, "allow-extra-columns", false, "ignore CSV columns numsync does not know instead of failing")
+}
+
+// desiredArg takes the desired-state FILE from the argument when it is not
+// given with --desired (SPEC section 3: either form).
+func desiredArg(flagValue *string, pos []string) error {
+	if len(pos) == 0 {
+		return nil
+	}
+	if *flagValue != "" && *flagValue != pos[0] {
+		return &usageError{errors.New("give the CSV once: --desired FILE or FILE")}
+	}
+	*flagValue = pos[0]
+	return nil
 }
 
 func errMissing(flagName string) error { return fmt.Errorf("%s is required", flagName) }
@@ -77,11 +90,8 @@ func cmdValidate(e *env) *cobra.Command {
 // FILE argument, if given.
 func runValidate(ctx context.Context, e *env, f validateFlags, pos []string) error {
 	_ = ctx
-	if len(pos) == 1 {
-		if f.desired != "" && f.desired != pos[0] {
-			return &usageError{errors.New("give the CSV once: --desired FILE or FILE")}
-		}
-		f.desired = pos[0]
+	if err := desiredArg(&f.desired, pos); err != nil {
+		return err
 	}
 	if f.desired == "" {
 		return &usageError{errMissing("--desired")}

@@ -1,0 +1,300 @@
+package main
+
+// CLI tests through the built binary: what a shell, a cron job or a user
+// sees of numsync as a program (help, completion, version, which input
+// apply read, exit codes), run as a separate process.
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/numsync/numsync/internal/labserver"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+// testVersion is linked into the test binary, as a release build would
+// link its tag.
+const testVersion = "v0.0.0-test"
+
+// builtBinary builds numsync once per test process (with the version
+// linked in) and returns its path; it skips when there is no go command.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("binary tests need the go command on PATH to build numsync")
+	}
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "numsync-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "numsync")
+		out, err := exec.Command(gobin, "build", "-ldflags", "-X main.version="+testVersion, "-o", binPath,
+			"github.com/numsync/numsync/cmd/numsync").CombinedOutput()
+		if err != nil {
+			binErr = &buildError{err: err, out: string(out)}
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("build numsync: %v", binErr)
+	}
+	return binPath
+}
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// runBin runs the built binary with args in dir (the test's own directory
+// when ""), with the process environment plus env.
+func runBin(t *testing.T, dir string, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(builtBinary(t), args...)
+	cmd.Dir = dir
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("run numsync: %v", err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
+}
+
+// bin runs the built binary with the CLI's config, journal and lab
+// credentials, as run does in process.
+func (c *e2eCLI) bin(args ...string) (code int, stdout, stderr string) {
+	c.t.Helper()
+	full := append([]string{"--config", c.config, "--journal", c.journal, "--no-progress"}, args...)
+	return runBin(c.t, c.dir, c.env, full...)
+}
+
+// completions runs the shell's completion request (what the scripts send)
+// and returns the offered values, without descriptions, and the directive.
+func completions(t *testing.T, run func(args ...string) (int, string, string), args ...string) ([]string, string) {
+	t.Helper()
+	code, out, errOut := run(append([]string{"__complete"}, args...)...)
+	if code != 0 {
+		t.Fatalf("__complete %v: exit %d\n%s%s", args, code, out, errOut)
+	}
+	var values []string
+	directive := ""
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(line, ":") {
+			directive = line
+			continue
+		}
+		values = append(values, strings.SplitN(line, "\t", 2)[0])
+	}
+	return values, directive
+}
+
+// TestCompletion: every shell gets a script; the completion requests the
+// scripts make offer commands, flags, enumerated values from the help's
+// usage lines, file extensions, and the journal's run ids for show.
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	markers := map[string]string{"bash": "__start_numsync", "zsh": "#compdef numsync", "fish": "complete -c numsync", "powershell": "Register-ArgumentCompleter"}
+	for shell, marker := range markers {
+		code, out, errOut := runBin(t, "", nil, "completion", shell)
+		if code != 0 || !strings.Contains(out, marker) || errOut != "" {
+			t.Errorf("completion %s: exit %d, has %q: %v, stderr %q", shell, code, marker, strings.Contains(out, marker), errOut)
+		}
+		if shell == "bash" {
+			if bash, err := exec.LookPath("bash"); err == nil {
+				script := filepath.Join(t.TempDir(), "numsync.bash")
+				if err := os.WriteFile(script, []byte(out), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if b, err := exec.Command(bash, "-n", script).CombinedOutput(); err != nil {
+					t.Errorf("bash -n: %v\n%s", err, b)
+				}
+			}
+		}
+	}
+	if code, _, errOut := runBin(t, "", nil, "completion", "tcsh"); code != 1 || !strings.Contains(errOut, "--shell must be one of bash, zsh, fish, powershell") {
+		t.Errorf("completion tcsh: exit %d, %s", code, errOut)
+	}
+
+	plain := func(args ...string) (int, string, string) { return runBin(t, t.TempDir(), nil, args...) }
+	tests := []struct {
+		name      string
+		args      []string
+		want      []string
+		directive string
+	}{
+		{"commands", []string{""}, []string{"validate", "plan", "apply", "export", "runs", "show", "demo", "lab", "completion", "version"}, ":4"},
+		{"plan formats", []string{"plan", "--format", ""}, []string{"text", "json", "csv", "markdown"}, ":4"},
+		{"validate formats", []string{"validate", "x.csv", "--format", ""}, []string{"text", "json"}, ":4"},
+		{"show formats", []string{"show", "1", "--format", ""}, []string{"text", "json", "csv"}, ":4"},
+		{"vendors", []string{"export", "--vendor", ""}, []string{"oneuc", "firstorion"}, ":4"},
+		{"log levels", []string{"--log-level", ""}, []string{"debug", "info", "warn", "error"}, ":4"},
+		{"log formats", []string{"validate", "--log-format", ""}, []string{"text", "json"}, ":4"},
+		{"shells", []string{"completion", ""}, []string{"bash", "zsh", "fish", "powershell"}, ":4"},
+		{"desired files", []string{"plan", "--desired", ""}, []string{"csv", "xlsx"}, ":8"},
+		{"plan argument", []string{"plan", ""}, []string{"csv", "xlsx"}, ":8"},
+		{"apply argument", []string{"apply", ""}, []string{"json", "csv", "xlsx"}, ":8"},
+		{"saved plan file", []string{"plan", "x.csv", "--out", ""}, []string{"json"}, ":8"},
+		{"metrics file", []string{"apply", "--metrics-file", ""}, []string{"prom"}, ":8"},
+		{"config file", []string{"--config", ""}, nil, ":0"},
+		{"a number", []string{"runs", "--limit", ""}, nil, ":4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, directive := completions(t, plain, tt.args...)
+			for _, w := range tt.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("completing %v: %q missing from %v", tt.args, w, got)
+				}
+			}
+			if directive != tt.directive {
+				t.Errorf("completing %v: directive %s, want %s", tt.args, directive, tt.directive)
+			}
+		})
+	}
+	got, _ := completions(t, plain, "plan", "--")
+	for _, w := range []string{"--desired", "--out", "--format", "--prune", "--detailed-exitcode", "--config", "--journal", "--metrics-file"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("plan's flags: %q missing from %v", w, got)
+		}
+	}
+	// Every enumerated value offered is one the command accepts.
+	for _, sub := range []string{"validate", "plan", "show"} {
+		args := map[string][]string{"validate": {"validate", "x.csv"}, "plan": {"plan", "x.csv"}, "show": {"show", "1"}}[sub]
+		values, _ := completions(t, plain, append(args, "--format", "")...)
+		for _, v := range values {
+			_, _, errOut := plain(append(args, "--format", v)...)
+			if strings.Contains(errOut, "must be one of") {
+				t.Errorf("%s --format %s is offered but refused: %s", sub, v, errOut)
+			}
+		}
+	}
+}
+
+// TestCompleteRunIDs: 'numsync show <TAB>' offers the journal's runs,
+// newest first, with their outcome; with no journal, nothing (and no
+// error in the user's command line).
+func TestCompleteRunIDs(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labserver.Options{Seed: 21}, smallSeed(5, 3))
+	c := newCLI(t, l.URL, nil)
+	c.mustRun(0, "apply", "--desired", c.writeFile("four.csv", smallCSV(4)))
+	c.mustRun(0, "apply", "--desired", c.writeFile("five.csv", smallCSV(5)))
+	code, out, _ := c.bin("__complete", "show", "")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "2\tdone, started ") || !strings.HasPrefix(lines[1], "1\tdone, started ") {
+		t.Errorf("run ids:\n%s", out)
+	}
+	if got, _ := completions(t, c.bin, "show", "1", ""); len(got) != 0 {
+		t.Errorf("a second argument completes %v", got)
+	}
+	code, out, errOut := runBin(t, t.TempDir(), nil, "__complete", "--journal", "none.db", "show", "")
+	if code != 0 || strings.TrimSpace(out) != ":36" || strings.Contains(errOut, "no journal") && strings.Contains(out, "no journal") {
+		t.Errorf("without a journal: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestVersion: numsync version and --version print the linked version
+// and the toolchain.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, errOut := runBin(t, "", nil, args...)
+		if code != 0 || !strings.HasPrefix(out, "numsync "+testVersion+" (") || !strings.Contains(out, runtime.Version()) || errOut != "" {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+}
+
+func TestDescribeBuild(t *testing.T) {
+	info := &debug.BuildInfo{GoVersion: "go1.99", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.time", Value: "2026-01-02T03:04:05Z"}, {Key: "vcs.modified", Value: "true"}}}
+	tests := []struct {
+		name, linked string
+		info         *debug.BuildInfo
+		want         string
+	}{
+		{"module version and commit", "", info, "v1.2.3 (commit 0123456789ab, 2026-01-02T03:04:05Z, modified; go1.99 "},
+		{"linked version wins", "v2.0.0", info, "v2.0.0 (commit 0123456789ab"},
+		{"a checkout", "", &debug.BuildInfo{GoVersion: "go1.99", Main: debug.Module{Version: "(devel)"}}, "(devel) (go1.99 "},
+		{"no build info", "", nil, "(devel) (" + runtime.Version()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := describeBuild(tt.linked, tt.info); !strings.HasPrefix(got, tt.want) {
+				t.Errorf("describeBuild = %q, want prefix %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestApplyTellsItsInput: FILE as the argument or with --desired for
+// validate, plan and apply; apply tells a saved plan from a desired-state
+// CSV (with a byte-order mark, as Excel writes it) by content and says
+// which it read; a file that is neither is named in the error.
+func TestApplyTellsItsInput(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labserver.Options{Seed: 22}, smallSeed(5, 3))
+	c := newCLI(t, l.URL, nil)
+	csv := c.writeFile("keep.csv", "\xef\xbb\xbf"+smallCSV(5))
+	saved := c.path("saved.json")
+
+	if code, out, errOut := c.bin("validate", csv); code != 0 || !strings.Contains(out, "5 valid numbers, valid") {
+		t.Errorf("validate FILE: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := c.bin("plan", csv, "--out", saved); code != 0 || !strings.Contains(out, "+") {
+		t.Errorf("plan FILE: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := c.bin("plan", "--desired", csv, "other.csv"); code != 1 || !strings.Contains(errOut, "give the CSV once") {
+		t.Errorf("plan with two CSVs: exit %d\n%s", code, errOut)
+	}
+	code, out, errOut := c.bin("apply", saved)
+	if code != 0 || !strings.Contains(errOut, "reading "+saved+" as a saved plan") {
+		t.Errorf("apply PLAN.json: exit %d\n%s%s", code, out, errOut)
+	}
+	applied := l.writes()
+	if applied.firstorion == 0 {
+		t.Errorf("the saved plan changed nothing: %+v", applied)
+	}
+	code, out, errOut = c.bin("apply", csv)
+	if code != 0 || !strings.Contains(errOut, "reading "+csv+" as a desired-state file") || !strings.Contains(out, "Nothing to do") {
+		t.Errorf("apply FILE: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = c.bin("apply", "--desired", saved)
+	if code != 1 || !strings.Contains(errOut, saved+" is a saved plan: give it as the argument") {
+		t.Errorf("apply --desired PLAN.json: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = c.bin("apply", c.config)
+	if code != 1 || !strings.Contains(errOut, c.config+" is neither a saved plan") || strings.Contains(errOut, "invalid character") {
+		t.Errorf("apply numsync.yaml: exit %d\n%s", code, errOut)
+	}
+	if w := l.writes(); w != applied {
+		t.Errorf("writes after the saved plan: %+v, then %+v", applied, w)
+	}
+}
