@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/numsync/numsync/internal/plan/vendortest"
 	"github.com/numsync/numsync/internal/vendors/firstorion/firstoriontest"
 	"github.com/numsync/numsync/internal/vendors/firstorion/lab"
 )
@@ -60,4 +61,10 @@ func TestContractSandboxHarness(t *testing.T) {
 	if n := l.Count(); n != 0 {
 		t.Fatalf("sandbox cleanup left %d numbers", n)
 	}
+}
+
+// TestVendorContractLab runs the suite every plan.Vendor passes (the fake
+// of plantest and OneUC's client too) through the client against the lab.
+func TestVendorContractLab(t *testing.T) {
+	vendortest.Run(t, firstoriontest.VendorHarness())
 }

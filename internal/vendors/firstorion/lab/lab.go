@@ -404,6 +404,13 @@ func (l *Lab) Inject(f Fault) {
 	l.faults = append(l.faults, f)
 }
 
+// ClearFaults drops every fault Inject queued and not yet used.
+func (l *Lab) ClearFaults() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.faults = nil
+}
+
 // ExpireTokens makes every token issued so far expired (refresh tokens
 // stay usable), as if the clock had passed their expiry.
 func (l *Lab) ExpireTokens() {
