@@ -12,7 +12,7 @@ import (
 
 	"github.com/numsync/numsync/internal/labserver"
 	"github.com/numsync/numsync/internal/plan"
-	"github.com/numsync/numsync/internal/vendors/firstorion"
+	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
 	oulab "github.com/numsync/numsync/internal/vendors/oneuc/lab"
 )
 
@@ -309,8 +309,8 @@ func TestTransientFaultsConvergeOnce(t *testing.T) {
 	// batch of assigned numbers: numsync must read them back, not resend.
 	// (A forced fault that falls on a request with an expired token is
 	// spent without effect, hence several.)
-	l.FirstOrion.Inject(firstorion.LabFault{Method: http.MethodPut, PathContains: "/phone-numbers/", Kind: firstorion.FaultLost, Times: 3})
-	l.FirstOrion.Inject(firstorion.LabFault{Method: http.MethodPost, PathContains: "/a-numbers", Kind: firstorion.FaultDrop, Times: 2})
+	l.FirstOrion.Inject(folab.Fault{Method: http.MethodPut, PathContains: "/phone-numbers/", Kind: folab.FaultLost, Times: 3})
+	l.FirstOrion.Inject(folab.Fault{Method: http.MethodPost, PathContains: "/a-numbers", Kind: folab.FaultDrop, Times: 2})
 	var code int
 	var errOut string
 	for i := 0; i < 5; i++ {

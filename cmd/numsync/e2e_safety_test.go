@@ -11,7 +11,7 @@ import (
 
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/labserver"
-	"github.com/numsync/numsync/internal/vendors/firstorion"
+	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
 	oulab "github.com/numsync/numsync/internal/vendors/oneuc/lab"
 )
 
@@ -35,12 +35,12 @@ func smallSeed(ou, fo int) func(*labserver.Server) error {
 		if err := s.OneUC.Seed(oulab.Seed{Numbers: on}); err != nil {
 			return err
 		}
-		seed := firstorion.LabSeed{BusinessUnits: []firstorion.SeedBusinessUnit{{
+		seed := folab.Seed{BusinessUnits: []folab.SeedBusinessUnit{{
 			ID: smallBU, Name: "Retail",
-			Programs: []firstorion.SeedProgram{{ID: smallProgram, Name: "Store Lines", Channel: "callerName", CallPurposeCode: "CS"}},
+			Programs: []folab.SeedProgram{{ID: smallProgram, Name: "Store Lines", Channel: "callerName", CallPurposeCode: "CS"}},
 		}}}
 		for i := 0; i < fo; i++ {
-			seed.Numbers = append(seed.Numbers, firstorion.SeedNumber{PhoneNumber: smallNumber(i), BusinessUnitID: smallBU,
+			seed.Numbers = append(seed.Numbers, folab.SeedNumber{PhoneNumber: smallNumber(i), BusinessUnitID: smallBU,
 				ProgramID: smallProgram, CallPurposeCode: "CS"})
 		}
 		return s.FirstOrion.Seed(seed)

@@ -39,7 +39,7 @@ import (
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/labserver"
 	"github.com/numsync/numsync/internal/plan"
-	"github.com/numsync/numsync/internal/vendors/firstorion"
+	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
 	oulab "github.com/numsync/numsync/internal/vendors/oneuc/lab"
 )
 
@@ -103,9 +103,9 @@ func benchNumbers(npa string, count int) []string {
 
 // benchHierarchy is First Orion's hierarchy in every benchmark: two
 // business units of two callerName programs each.
-var benchHierarchy = []firstorion.SeedBusinessUnit{
-	{ID: "bu-east", Name: "East", Programs: []firstorion.SeedProgram{{ID: "p-east-1", Name: "East Sales"}, {ID: "p-east-2", Name: "East Care"}}},
-	{ID: "bu-west", Name: "West", Programs: []firstorion.SeedProgram{{ID: "p-west-1", Name: "West Sales"}, {ID: "p-west-2", Name: "West Care"}}},
+var benchHierarchy = []folab.SeedBusinessUnit{
+	{ID: "bu-east", Name: "East", Programs: []folab.SeedProgram{{ID: "p-east-1", Name: "East Sales"}, {ID: "p-east-2", Name: "East Care"}}},
+	{ID: "bu-west", Name: "West", Programs: []folab.SeedProgram{{ID: "p-west-1", Name: "West Sales"}, {ID: "p-west-2", Name: "West Care"}}},
 }
 
 // brandOf spreads numbers over the four programs: it returns the business
@@ -267,7 +267,7 @@ func benchConverge(b *testing.B, count int, rps float64) {
 		if err := labs.OneUC.Seed(seed); err != nil {
 			b.Fatal(err)
 		}
-		if err := labs.FirstOrion.Seed(firstorion.LabSeed{BusinessUnits: benchHierarchy}); err != nil {
+		if err := labs.FirstOrion.Seed(folab.Seed{BusinessUnits: benchHierarchy}); err != nil {
 			b.Fatal(err)
 		}
 		cfg := labserver.Config(base, rps)
@@ -375,12 +375,12 @@ func BenchmarkNightlyNoop(b *testing.B) {
 		ctx := context.Background()
 		labs, base := benchLabs(b, labserver.Options{Seed: 5})
 		ou := oulab.Seed{Numbers: make([]oulab.SeedNumber, count)}
-		fo := firstorion.LabSeed{BusinessUnits: benchHierarchy, Numbers: make([]firstorion.SeedNumber, count)}
+		fo := folab.Seed{BusinessUnits: benchHierarchy, Numbers: make([]folab.SeedNumber, count)}
 		for i, n := range numbers {
 			a := addr
 			ou.Numbers[i] = oulab.SeedNumber{Number: n, State: "in_service", CNAM: "ACME CORP", E911: &a, Features: []string{"cnam", "e911"}}
 			bu, p, _, _ := brandOf(i)
-			fo.Numbers[i] = firstorion.SeedNumber{PhoneNumber: n, BusinessUnitID: bu, ProgramID: p, CallPurposeCode: "CS"}
+			fo.Numbers[i] = folab.SeedNumber{PhoneNumber: n, BusinessUnitID: bu, ProgramID: p, CallPurposeCode: "CS"}
 		}
 		if err := labs.OneUC.Seed(ou); err != nil {
 			b.Fatal(err)
@@ -453,16 +453,16 @@ func TestMain(m *testing.M) {
 // plan1MSeeds returns the labs' inventories for BenchmarkPlan1M: every
 // number in service at OneUC and in a First Orion program, where 1 % of
 // them are held in the other program of their business unit (a move).
-func plan1MSeeds(numbers []string) (oulab.Seed, firstorion.LabSeed) {
+func plan1MSeeds(numbers []string) (oulab.Seed, folab.Seed) {
 	ou := oulab.Seed{Numbers: make([]oulab.SeedNumber, len(numbers))}
-	fo := firstorion.LabSeed{BusinessUnits: benchHierarchy, Numbers: make([]firstorion.SeedNumber, len(numbers))}
+	fo := folab.Seed{BusinessUnits: benchHierarchy, Numbers: make([]folab.SeedNumber, len(numbers))}
 	for i, n := range numbers {
 		ou.Numbers[i] = oulab.SeedNumber{Number: n, State: "in_service"}
 		bu, p, _, _ := brandOf(i)
 		if i%100 == 7 {
 			bu, p, _, _ = brandOf(i + 2)
 		}
-		fo.Numbers[i] = firstorion.SeedNumber{PhoneNumber: n, BusinessUnitID: bu, ProgramID: p, CallPurposeCode: "CS"}
+		fo.Numbers[i] = folab.SeedNumber{PhoneNumber: n, BusinessUnitID: bu, ProgramID: p, CallPurposeCode: "CS"}
 	}
 	return ou, fo
 }
@@ -486,7 +486,7 @@ func serveLabChild(count string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ou, fo = oulab.Seed{}, firstorion.LabSeed{} //nolint:ineffassign // drop the seeds so the GC frees them while the labs serve
+	ou, fo = oulab.Seed{}, folab.Seed{} //nolint:ineffassign // drop the seeds so the GC frees them while the labs serve
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	fmt.Println(srv.URL)

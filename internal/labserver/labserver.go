@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/numsync/numsync/internal/config"
-	"github.com/numsync/numsync/internal/vendors/firstorion"
+	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
 	oulab "github.com/numsync/numsync/internal/vendors/oneuc/lab"
 )
 
@@ -25,9 +25,9 @@ import (
 const (
 	OneUCAPIKey      = "lab-oneuc-key"
 	OneUCAccountID   = oulab.DefaultAccountID
-	FOAPIKey         = firstorion.LabAPIKey
-	FOSecretKey      = firstorion.LabSecretKey
-	FOBusinessID     = firstorion.LabBusinessID
+	FOAPIKey         = folab.DefaultAPIKey
+	FOSecretKey      = folab.DefaultSecretKey
+	FOBusinessID     = folab.DefaultBusinessID
 	OneUCPrefix      = "/oneuc"
 	FirstOrionPrefix = "/firstorion"
 )
@@ -54,7 +54,7 @@ type Options struct {
 // Server is both labs.
 type Server struct {
 	OneUC      *oulab.Lab
-	FirstOrion *firstorion.Lab
+	FirstOrion *folab.Lab
 	mux        *http.ServeMux
 }
 
@@ -76,7 +76,7 @@ func New(o Options) *Server {
 			LostRate:     o.LostRate,
 			Seed:         o.Seed,
 		}),
-		FirstOrion: firstorion.NewLab(firstorion.LabOptions{
+		FirstOrion: folab.New(folab.Options{
 			BusinessID:  FOBusinessID,
 			LegalName:   "Acme Corp",
 			APIKey:      FOAPIKey,
@@ -107,7 +107,7 @@ func (s *Server) SeedFS(fsys fs.FS) error {
 	if err := readJSON(fsys, "oneuc-seed.json", &ou); err != nil {
 		return err
 	}
-	var fo firstorion.LabSeed
+	var fo folab.Seed
 	if err := readJSON(fsys, "firstorion-seed.json", &fo); err != nil {
 		return err
 	}
@@ -215,9 +215,9 @@ type OneUCNumber struct {
 
 // FirstOrionStats summarises the First Orion lab.
 type FirstOrionStats struct {
-	Requests       int                             `json:"requests"`
-	DeleteAllCalls int                             `json:"delete_all_calls"`
-	Numbers        map[string]firstorion.LabNumber `json:"numbers"`
+	Requests       int                     `json:"requests"`
+	DeleteAllCalls int                     `json:"delete_all_calls"`
+	Numbers        map[string]folab.Number `json:"numbers"`
 	// Writes counts the write requests (anything but GET) the lab
 	// received, authentication excluded, whatever their answer.
 	Writes int `json:"writes"`
@@ -241,7 +241,7 @@ func (s *Server) Snapshot() Stats {
 		FirstOrion: FirstOrionStats{
 			Requests:       len(s.FirstOrion.Requests()),
 			DeleteAllCalls: s.FirstOrion.DeleteAllCalls(),
-			Numbers:        map[string]firstorion.LabNumber{},
+			Numbers:        map[string]folab.Number{},
 		},
 	}
 	for _, n := range s.OneUC.Numbers() {
@@ -369,8 +369,8 @@ func (s *Server) SeedFile(path string) error {
 		return fmt.Errorf("lab seed: %w", err)
 	}
 	var both struct {
-		OneUC      oulab.Seed         `json:"oneuc"`
-		FirstOrion firstorion.LabSeed `json:"firstorion"`
+		OneUC      oulab.Seed `json:"oneuc"`
+		FirstOrion folab.Seed `json:"firstorion"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -45,6 +45,10 @@ type Config struct {
 	Burst int
 	// RetryAfter is attached to the errors of injected FaultRetry.
 	RetryAfter time.Duration
+	// ListPage is how many records List yields per page; 0 means one page
+	// holding everything. A failure set by FailList is met at the next
+	// page, as a vendor's outage is.
+	ListPage int
 	// Events, when set, receives every Apply, Read and ReadStates.
 	Events *EventLog
 	// Hook, when set, is called at the start of every Apply with the call's
@@ -86,6 +90,8 @@ type Fake struct {
 	callFaults  map[int]Fault
 	opFaults    map[string][]opFault
 	readFaults  map[int]error
+	allFault    Fault // FailCalls: every Apply call
+	listErr     error // FailList: every listing page
 	calls       []Call
 	reads       int // Read calls
 	stateReads  int // ReadStates calls
@@ -180,6 +186,23 @@ func (f *Fake) InjectRead(seq int, err error) {
 	f.readFaults[seq] = err
 }
 
+// FailCalls makes every Apply call from now on fail as a whole with fault,
+// until FailCalls(0) (InjectCall and InjectOp still take precedence).
+func (f *Fake) FailCalls(fault Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.allFault = fault
+}
+
+// FailList makes every listing page from now on fail with err, until
+// FailList(nil): a listing already under way returns err at its next page,
+// after the records of the pages before it.
+func (f *Fake) FailList(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.listErr = err
+}
+
 // Calls returns the Apply calls received, in order.
 func (f *Fake) Calls() []Call {
 	f.mu.Lock()
@@ -245,7 +268,8 @@ func (f *Fake) Get(number string) (plan.State, bool) {
 // Name implements plan.Vendor.
 func (f *Fake) Name() plan.VendorName { return f.cfg.Name }
 
-// List implements plan.Vendor: every number, in number order, in one page.
+// List implements plan.Vendor: every number, in number order, in pages of
+// Config.ListPage.
 func (f *Fake) List(ctx context.Context, fn func(plan.State) error) error {
 	f.mu.Lock()
 	states := make([]plan.State, 0, len(f.state))
@@ -254,9 +278,25 @@ func (f *Fake) List(ctx context.Context, fn func(plan.State) error) error {
 	}
 	f.mu.Unlock()
 	sort.Slice(states, func(i, j int) bool { return states[i].Number < states[j].Number })
-	for _, s := range states {
+	if len(states) == 0 {
+		f.mu.Lock()
+		err := f.listErr
+		f.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	for i, s := range states {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if i == 0 || (f.cfg.ListPage > 0 && i%f.cfg.ListPage == 0) {
+			f.mu.Lock()
+			err := f.listErr
+			f.mu.Unlock()
+			if err != nil {
+				return err
+			}
 		}
 		if err := fn(s); err != nil {
 			return err
@@ -348,6 +388,9 @@ func (f *Fake) Apply(ctx context.Context, ops []plan.Op) []plan.Result {
 	seq := len(f.calls) + 1
 	f.calls = append(f.calls, Call{Seq: seq, Key: key, OpIDs: ids})
 	callFault := f.callFaults[seq]
+	if callFault == 0 {
+		callFault = f.allFault
+	}
 	f.mu.Unlock()
 	defer f.enter()()
 	if f.cfg.Hook != nil {

@@ -17,7 +17,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/numsync/numsync/internal/vendors/firstorion"
+	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
 	oulab "github.com/numsync/numsync/internal/vendors/oneuc/lab"
 )
 
@@ -80,7 +80,7 @@ type row struct {
 type gen struct {
 	rows    []row
 	ou      oulab.Seed
-	fo      firstorion.LabSeed
+	fo      folab.Seed
 	seq     int
 	area    int
 	formats int
@@ -133,7 +133,7 @@ func (g *gen) holdFO(n string, p place, purpose string, auth bool, status string
 	if purpose == "" {
 		purpose = p.purpose
 	}
-	g.fo.Numbers = append(g.fo.Numbers, firstorion.SeedNumber{PhoneNumber: n, BusinessUnitID: p.bu, ProgramID: p.prog,
+	g.fo.Numbers = append(g.fo.Numbers, folab.SeedNumber{PhoneNumber: n, BusinessUnitID: p.bu, ProgramID: p.prog,
 		Channel: p.channel, CallPurposeCode: purpose, AuthenticatedCalls: auth, Status: status})
 }
 
@@ -293,7 +293,7 @@ func main() {
 		r := row{number: "+15012149020", written: "(501) 214-9020", cnam: "ACME STORES", e911: &off, brand: storeLines}
 		g.add(r)
 		g.holdOneUC(r.number, "in_service", r.cnam, geocoded(off))
-		g.fo.Allocated = append(g.fo.Allocated, firstorion.SeedAllocated{BusinessID: otherBiz, PhoneNumberID: otherNumber, PhoneNumber: r.number})
+		g.fo.Allocated = append(g.fo.Allocated, folab.SeedAllocated{BusinessID: otherBiz, PhoneNumberID: otherNumber, PhoneNumber: r.number})
 	}
 	// Unmanaged: held at a vendor, absent from the CSV.
 	for i := 0; i < 12; i++ {
@@ -305,14 +305,14 @@ func main() {
 		g.holdFO("+1"+a+rest, recovery, "", false, "APPROVED")
 	}
 
-	g.fo.BusinessUnits = []firstorion.SeedBusinessUnit{
-		{ID: buRetail, Name: "Retail", Programs: []firstorion.SeedProgram{
+	g.fo.BusinessUnits = []folab.SeedBusinessUnit{
+		{ID: buRetail, Name: "Retail", Programs: []folab.SeedProgram{
 			{ID: prStore, Name: "Store Lines", Channel: "callerName", CallPurposeCode: "CS"},
 			{ID: prPromo, Name: "Promotions", Channel: "callerImage", CallPurposeCode: "SA"}}},
-		{ID: buSupport, Name: "Support", Programs: []firstorion.SeedProgram{
+		{ID: buSupport, Name: "Support", Programs: []folab.SeedProgram{
 			{ID: prHelpdesk, Name: "Helpdesk", Channel: "callerName", CallPurposeCode: "CS"},
 			{ID: prFraud, Name: "Fraud Shield", Channel: "blocking", CallPurposeCode: "FR"}}},
-		{ID: buCollections, Name: "Collections", Programs: []firstorion.SeedProgram{
+		{ID: buCollections, Name: "Collections", Programs: []folab.SeedProgram{
 			{ID: prRecovery, Name: "Recovery", Channel: "callerName", CallPurposeCode: "CO"}}},
 		{ID: buCorporate, Name: "Corporate"},
 	}

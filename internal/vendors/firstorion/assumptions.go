@@ -5,7 +5,9 @@ import "time"
 // This file is the one place for everything vendors.md marks "assumed":
 // behaviour nothing public documents, which the client relies on and the
 // lab implements. When the real service is found to differ, correct it
-// here (and in the lab, which reads the same constants).
+// here and in the lab's own copy (lab/assumptions.go): the lab implements
+// the contract independently, so the contract suite checks one against the
+// other.
 
 const (
 	// pathAuth and pathRefresh are the authentication endpoints (doc); the

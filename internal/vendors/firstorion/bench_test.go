@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
+	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
 )
 
 // BenchmarkCreate20k creates 20,000 numbers across four programs against
@@ -24,9 +25,9 @@ func BenchmarkCreate20k(b *testing.B) {
 		rps     = 10
 		workers = 4
 	)
-	seed := LabSeed{BusinessUnits: []SeedBusinessUnit{
-		{ID: "bu-1", Name: "East", Programs: []SeedProgram{{ID: "p-1", Channel: "callerName"}, {ID: "p-2", Channel: "callerImage"}}},
-		{ID: "bu-2", Name: "West", Programs: []SeedProgram{{ID: "p-3", Channel: "callerName"}, {ID: "p-4", Channel: "blocking"}}},
+	seed := folab.Seed{BusinessUnits: []folab.SeedBusinessUnit{
+		{ID: "bu-1", Name: "East", Programs: []folab.SeedProgram{{ID: "p-1", Channel: "callerName"}, {ID: "p-2", Channel: "callerImage"}}},
+		{ID: "bu-2", Name: "West", Programs: []folab.SeedProgram{{ID: "p-3", Channel: "callerName"}, {ID: "p-4", Channel: "blocking"}}},
 	}}
 	progs := []plan.State{
 		{BusinessUnit: "bu-1", Program: "p-1", Channel: "callerName"},
@@ -37,7 +38,7 @@ func BenchmarkCreate20k(b *testing.B) {
 	var elapsed time.Duration
 	var throttled int
 	for i := 0; i < b.N; i++ {
-		lab, url := startLab(b, LabOptions{RPS: rps}, seed)
+		lab, url := startLab(b, folab.Options{RPS: rps}, seed)
 		c := newLabClient(b, lab, url, func(cfg *Config) { cfg.RPS, cfg.Burst, cfg.BatchSize = rps, 1, batch })
 		// Group the operations as the executor would, by BatchKey.
 		groups := map[string][]plan.Op{}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
+	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
 )
 
 func TestBuildPath(t *testing.T) {
@@ -235,7 +236,7 @@ func (s *tokenSpy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestNoSecretLogged(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	lab := NewLab(LabOptions{APIKey: "key-SENTINEL-1", SecretKey: "secret-SENTINEL-2", TokenTTL: 6 * time.Second, Clock: clock.Now})
+	lab := folab.New(folab.Options{APIKey: "key-SENTINEL-1", SecretKey: "secret-SENTINEL-2", TokenTTL: 6 * time.Second, Clock: clock.Now})
 	if err := lab.Seed(labSeedBase()); err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +253,7 @@ func TestNoSecretLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(5500 * time.Millisecond) // into the refresh window
-	lab.Inject(LabFault{PathContains: pathRefresh, Kind: FaultUnavailable})
+	lab.Inject(folab.Fault{PathContains: pathRefresh, Kind: folab.FaultUnavailable})
 	res := c.Apply(ctx, []plan.Op{assignOp("+12015550001", "bu-1", "p-1", "callerName"), assignOp("+1", "bu-1", "p-1", "callerName")})
 	for _, r := range res {
 		if r.Err != nil {
@@ -263,7 +264,7 @@ func TestNoSecretLogged(t *testing.T) {
 	if _, err := c.Read(ctx, []string{"+12015550001"}); err != nil {
 		t.Fatal(err)
 	}
-	bad, err := New(Config{URL: srv.URL, BusinessID: LabBusinessID, APIKey: "key-SENTINEL-1", SecretKey: "wrong-SENTINEL-3", RPS: -1, Logger: logger})
+	bad, err := New(Config{URL: srv.URL, BusinessID: folab.DefaultBusinessID, APIKey: "key-SENTINEL-1", SecretKey: "wrong-SENTINEL-3", RPS: -1, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +298,7 @@ func TestNoSecretLogged(t *testing.T) {
 }
 
 func TestWrongCredentials(t *testing.T) {
-	lab, url := startLab(t, LabOptions{}, labSeedBase())
+	lab, url := startLab(t, folab.Options{}, labSeedBase())
 	c := newLabClient(t, lab, url, func(cfg *Config) { cfg.SecretKey = "nope" })
 	err := c.List(context.Background(), func(plan.State) error { return nil })
 	var ve *plan.VendorError
@@ -316,19 +317,19 @@ func TestWrongCredentials(t *testing.T) {
 func TestWriteOutcomes(t *testing.T) {
 	tests := []struct {
 		name  string
-		fault LabFault
+		fault folab.Fault
 		want  plan.Outcome
 		held  bool
 	}{
-		{name: "503 before acting", fault: LabFault{Method: "POST", PathContains: "/a-numbers", Kind: FaultUnavailable}, want: plan.Unknown, held: false},
-		{name: "503 after acting", fault: LabFault{Method: "POST", PathContains: "/a-numbers", Kind: FaultLost}, want: plan.Unknown, held: true},
-		{name: "dropped connection", fault: LabFault{Method: "POST", PathContains: "/a-numbers", Kind: FaultDrop}, want: plan.Unknown, held: true},
-		{name: "login 503", fault: LabFault{Method: "POST", PathContains: pathAuth, Kind: FaultUnavailable}, want: plan.Retry, held: false},
-		{name: "429", fault: LabFault{Method: "POST", PathContains: "/a-numbers", Kind: FaultThrottle}, want: plan.Retry, held: false},
+		{name: "503 before acting", fault: folab.Fault{Method: "POST", PathContains: "/a-numbers", Kind: folab.FaultUnavailable}, want: plan.Unknown, held: false},
+		{name: "503 after acting", fault: folab.Fault{Method: "POST", PathContains: "/a-numbers", Kind: folab.FaultLost}, want: plan.Unknown, held: true},
+		{name: "dropped connection", fault: folab.Fault{Method: "POST", PathContains: "/a-numbers", Kind: folab.FaultDrop}, want: plan.Unknown, held: true},
+		{name: "login 503", fault: folab.Fault{Method: "POST", PathContains: pathAuth, Kind: folab.FaultUnavailable}, want: plan.Retry, held: false},
+		{name: "429", fault: folab.Fault{Method: "POST", PathContains: "/a-numbers", Kind: folab.FaultThrottle}, want: plan.Retry, held: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lab, url := startLab(t, LabOptions{}, labSeedBase())
+			lab, url := startLab(t, folab.Options{}, labSeedBase())
 			c := newLabClient(t, lab, url, nil)
 			lab.Inject(tt.fault)
 			r := c.Apply(context.Background(), []plan.Op{assignOp("+12015550001", "bu-1", "p-1", "callerName")})[0]
@@ -360,7 +361,7 @@ func TestTransportFailures(t *testing.T) {
 
 	// A vendor that takes the write and never answers: Unknown at the
 	// timeout.
-	lab := NewLab(LabOptions{})
+	lab := folab.New(folab.Options{})
 	if err := lab.Seed(labSeedBase()); err != nil {
 		t.Fatal(err)
 	}
@@ -383,12 +384,12 @@ func TestTransportFailures(t *testing.T) {
 }
 
 func TestListingFailureIsPartial(t *testing.T) {
-	lab, url := startLab(t, LabOptions{}, labSeedBase())
-	var seed []SeedNumber
+	lab, url := startLab(t, folab.Options{}, labSeedBase())
+	var seed []folab.SeedNumber
 	for i := 0; i < 25; i++ {
-		seed = append(seed, SeedNumber{PhoneNumber: "+130355500" + string(rune('1'+i/10)) + string(rune('0'+i%10))})
+		seed = append(seed, folab.SeedNumber{PhoneNumber: "+130355500" + string(rune('1'+i/10)) + string(rune('0'+i%10))})
 	}
-	if err := lab.Seed(LabSeed{Numbers: seed}); err != nil {
+	if err := lab.Seed(folab.Seed{Numbers: seed}); err != nil {
 		t.Fatal(err)
 	}
 	c := newLabClient(t, lab, url, nil, WithPageLimit(10))
@@ -396,7 +397,7 @@ func TestListingFailureIsPartial(t *testing.T) {
 	// The first page answers; every try of the second fails.
 	if err := c.List(context.Background(), func(plan.State) error {
 		if n == 0 {
-			lab.Inject(LabFault{Method: http.MethodGet, Kind: FaultUnavailable, Times: 100})
+			lab.Inject(folab.Fault{Method: http.MethodGet, Kind: folab.FaultUnavailable, Times: 100})
 		}
 		n++
 		return nil
@@ -419,8 +420,8 @@ func TestListingFailureIsPartial(t *testing.T) {
 	}
 	// An error from fn is returned as is.
 	stop := errors.New("stop")
-	lab2, url2 := startLab(t, LabOptions{}, labSeedBase())
-	_ = lab2.Seed(LabSeed{Numbers: seed[:3]})
+	lab2, url2 := startLab(t, folab.Options{}, labSeedBase())
+	_ = lab2.Seed(folab.Seed{Numbers: seed[:3]})
 	c2 := newLabClient(t, lab2, url2, nil)
 	if err := c2.List(context.Background(), func(plan.State) error { return stop }); err != stop {
 		t.Fatalf("fn error came back as %v", err)
@@ -428,11 +429,11 @@ func TestListingFailureIsPartial(t *testing.T) {
 }
 
 func TestBusinessUnits(t *testing.T) {
-	seed, err := LoadSeed("testdata/seed.json")
+	seed, err := folab.ReadSeed("lab/testdata/seed.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lab, url := startLab(t, LabOptions{}, seed)
+	lab, url := startLab(t, folab.Options{}, seed)
 	c := newLabClient(t, lab, url, nil, WithPageLimit(1))
 	bus, err := c.BusinessUnits(context.Background())
 	if err != nil {
@@ -473,7 +474,7 @@ func TestStatusesAfterDelay(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-			lab, url := startLab(t, LabOptions{LegalName: tt.legalName, StatusDelay: time.Minute, Seed: 7, Clock: clock.Now}, labSeedBase())
+			lab, url := startLab(t, folab.Options{LegalName: tt.legalName, StatusDelay: time.Minute, Seed: 7, Clock: clock.Now}, labSeedBase())
 			c := newLabClient(t, lab, url, nil, WithClock(clock.Now))
 			var ops []plan.Op
 			var nums []string
@@ -546,7 +547,7 @@ func TestDecodeToken(t *testing.T) {
 // with the still-valid token.
 func TestConcurrentUse(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	lab, url := startLab(t, LabOptions{TokenTTL: 6 * time.Second, Clock: clock.Now}, labSeedBase())
+	lab, url := startLab(t, folab.Options{TokenTTL: 6 * time.Second, Clock: clock.Now}, labSeedBase())
 	c := newLabClient(t, lab, url, nil, WithClock(clock.Now))
 	ctx := context.Background()
 	const goroutines, rounds, per = 8, 3, 5
@@ -598,7 +599,7 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestMoveBatch(t *testing.T) {
-	lab, url := startLab(t, LabOptions{}, labSeedRules())
+	lab, url := startLab(t, folab.Options{}, labSeedRules())
 	c := newLabClient(t, lab, url, nil)
 	ctx := context.Background()
 	st := live(t, c, "+12025550001", "+12025550002", "+12025550003")
@@ -628,10 +629,10 @@ func TestMoveBatch(t *testing.T) {
 }
 
 // TestLabUnderPrefix serves the lab below a path prefix, as the lab
-// command does beside OneUC's: the client keeps its base path, and the
-// lab's nextPage names the path the caller used.
+// command does beside OneUC's: the client keeps its base path across
+// pages (the lab's own test checks that nextPage keeps the prefix).
 func TestLabUnderPrefix(t *testing.T) {
-	lab := NewLab(LabOptions{})
+	lab := folab.New(folab.Options{})
 	if err := lab.Seed(labSeedRules()); err != nil {
 		t.Fatal(err)
 	}
@@ -645,12 +646,6 @@ func TestLabUnderPrefix(t *testing.T) {
 	}
 	r := c.Apply(context.Background(), []plan.Op{assignOp("+12025550100", "bu-1", "p-1", "callerName")})[0]
 	wantOutcome(t, r, plan.Done, "")
-
-	tok, _ := labToken(t, srv.URL+"/fo")
-	a := labCall(t, srv.URL, "GET", "/fo/exchange/v1/businesses/"+LabBusinessID+"/phone-numbers?limit=1", tok, "")
-	if a.env.Info == nil || !strings.HasPrefix(a.env.Info.NextPage, srv.URL+"/fo/exchange/v1/") {
-		t.Fatalf("nextPage %+v does not keep the prefix", a.env.Info)
-	}
 }
 
 // TestReadListsOncePerCall checks that Read and ReadStates list the
@@ -658,11 +653,11 @@ func TestLabUnderPrefix(t *testing.T) {
 // API reads numbers only by listing, and a listing per number (or per
 // chunk of them) would multiply the whole inventory's pages.
 func TestReadListsOncePerCall(t *testing.T) {
-	seed, err := LoadSeed("testdata/seed.json")
+	seed, err := folab.ReadSeed("lab/testdata/seed.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lab, url := startLab(t, LabOptions{}, seed)
+	lab, url := startLab(t, folab.Options{}, seed)
 	c := newLabClient(t, lab, url, nil, WithPageLimit(1)) // a page per number
 	inventory := lab.Count()
 	asked := []string{"+12125550101", "+12125550102", "+12125550103", "+19999999999", "+12125550101"}
@@ -711,14 +706,14 @@ func TestReadListsOncePerCall(t *testing.T) {
 // page (a program, a channel, authenticated calls) must never show up on a
 // number of the next page that lacks it.
 func TestListingPagesDoNotLeak(t *testing.T) {
-	seed, err := LoadSeed("testdata/seed.json")
+	seed, err := folab.ReadSeed("lab/testdata/seed.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	bu, prog := seed.BusinessUnits[0], seed.BusinessUnits[0].Programs[0]
 	seed.Numbers = nil
 	for i := 0; i < 30; i++ {
-		n := SeedNumber{PhoneNumber: fmt.Sprintf("+1212555%04d", 2000+i), CallPurposeCode: []string{"CS", "SA", "CO"}[i%3], AuthenticatedCalls: i%2 == 0}
+		n := folab.SeedNumber{PhoneNumber: fmt.Sprintf("+1212555%04d", 2000+i), CallPurposeCode: []string{"CS", "SA", "CO"}[i%3], AuthenticatedCalls: i%2 == 0}
 		switch i % 3 {
 		case 0:
 			n.BusinessUnitID, n.ProgramID = bu.ID, prog.ID
@@ -729,7 +724,7 @@ func TestListingPagesDoNotLeak(t *testing.T) {
 	}
 	for _, limit := range []int{1, 2, 7} {
 		t.Run(fmt.Sprintf("limit %d", limit), func(t *testing.T) {
-			lab, url := startLab(t, LabOptions{}, seed)
+			lab, url := startLab(t, folab.Options{}, seed)
 			c := newLabClient(t, lab, url, nil, WithPageLimit(limit))
 			got := map[string]plan.State{}
 			err := c.List(context.Background(), func(s plan.State) error { got[s.Number] = s; return nil })
@@ -748,5 +743,20 @@ func TestListingPagesDoNotLeak(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLabDropWrites: a write the vendor answers but does not keep is Done
+// for the client (only a later read can tell), which the chaos runs rely on.
+func TestLabDropWrites(t *testing.T) {
+	lab, url := startLab(t, folab.Options{}, labSeedRules())
+	c := newLabClient(t, lab, url, nil)
+	lab.SetDropWrites(true)
+	r := c.Apply(t.Context(), []plan.Op{assignOp("+12025550100", "bu-1", "", "")})[0]
+	if r.Outcome.String() != "done" {
+		t.Fatalf("dropped write answered %v", r.Outcome)
+	}
+	if _, ok := lab.Number("+12025550100"); ok {
+		t.Fatalf("a dropped write was stored")
 	}
 }

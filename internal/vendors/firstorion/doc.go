@@ -1,7 +1,9 @@
 // Package firstorion is numsync's First Orion side: a client of the
-// Exchange API v1 that implements plan.Vendor and plan.Hierarchy, and Lab,
-// an in-memory HTTP implementation of the same API for tests, the demo and
-// benchmarks.
+// Exchange API v1 that implements plan.Vendor and plan.Hierarchy. Its lab
+// (an in-memory HTTP implementation of the same API for tests, the demo
+// and benchmarks) is package firstorion/lab, and the contract suite the
+// client passes against the lab and a real account is firstoriontest, as
+// for OneUC.
 //
 // The API as numsync uses it is described in vendors.md. Every point that
 // document marks "assumed" (nothing public says) is kept in assumptions.go,

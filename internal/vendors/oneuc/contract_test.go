@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/numsync/numsync/internal/plan/vendortest"
 	"github.com/numsync/numsync/internal/vendors/oneuc/oneuctest"
 )
 
@@ -36,4 +37,11 @@ func TestContractSandbox(t *testing.T) {
 		t.Fatal("-oneuc-sandbox needs an account and a key (flags or environment)")
 	}
 	oneuctest.RunContract(t, oneuctest.SandboxHarness(*sandboxURL, account, key))
+}
+
+// TestVendorContractLab runs the suite every plan.Vendor passes (the fake
+// of plantest and First Orion's client too) through the client against
+// the lab.
+func TestVendorContractLab(t *testing.T) {
+	vendortest.Run(t, oneuctest.VendorHarness())
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/numsync/numsync/internal/labserver"
-	"github.com/numsync/numsync/internal/vendors/firstorion"
+	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
 	oulab "github.com/numsync/numsync/internal/vendors/oneuc/lab"
 )
 
@@ -19,7 +19,7 @@ func converged(sc *Scenario) labserver.Stats {
 	st := labserver.Stats{
 		OneUC: labserver.OneUCStats{Counts: map[string]oulab.NumberCounts{}, Numbers: map[string]labserver.OneUCNumber{},
 			Activations: map[string]time.Time{}},
-		FirstOrion: labserver.FirstOrionStats{Numbers: map[string]firstorion.LabNumber{},
+		FirstOrion: labserver.FirstOrionStats{Numbers: map[string]folab.Number{},
 			FirstWrites: map[string]time.Time{}, Mutations: map[string]int{}},
 	}
 	for _, n := range sc.Numbers {
@@ -34,7 +34,7 @@ func converged(sc *Scenario) labserver.Stats {
 			st.FirstOrion.FirstWrites[n.E164] = t0.Add(time.Second)
 		}
 		if p := n.Place; p.BU != "" {
-			st.FirstOrion.Numbers[n.E164] = firstorion.LabNumber{PhoneNumber: n.E164, BusinessUnitID: p.BU,
+			st.FirstOrion.Numbers[n.E164] = folab.Number{PhoneNumber: n.E164, BusinessUnitID: p.BU,
 				ProgramID: p.Program, Channel: p.Channel, CallPurposeCode: p.Purpose, AuthenticatedCalls: p.Auth}
 		}
 	}
@@ -77,7 +77,7 @@ func TestCheckFindsEachViolation(t *testing.T) {
 			st.FirstOrion.Numbers[move.E164] = n
 		}},
 		{InvConverged, func(st *labserver.Stats) {
-			st.FirstOrion.Numbers[rem.E164] = firstorion.LabNumber{PhoneNumber: rem.E164, BusinessUnitID: BUHQ}
+			st.FirstOrion.Numbers[rem.E164] = folab.Number{PhoneNumber: rem.E164, BusinessUnitID: BUHQ}
 		}},
 		{InvActivation, func(st *labserver.Stats) {
 			c := st.OneUC.Counts[disc.E164]

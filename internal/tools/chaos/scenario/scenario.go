@@ -20,7 +20,7 @@ import (
 	"strings"
 
 	"github.com/numsync/numsync/internal/labserver"
-	"github.com/numsync/numsync/internal/vendors/firstorion"
+	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
 	oulab "github.com/numsync/numsync/internal/vendors/oneuc/lab"
 )
 
@@ -110,7 +110,7 @@ type Number struct {
 type Scenario struct {
 	Numbers    []Number
 	OneUC      oulab.Seed
-	FirstOrion firstorion.LabSeed
+	FirstOrion folab.Seed
 	CSV        []byte
 }
 
@@ -127,11 +127,11 @@ func Generate(n int, seed int64) *Scenario {
 	}
 	rnd.Shuffle(n, func(i, j int) { kinds[i], kinds[j] = kinds[j], kinds[i] })
 	areas := []string{"212", "415", "312", "617", "646", "718", "202", "305"}
-	sc := &Scenario{FirstOrion: firstorion.LabSeed{BusinessUnits: []firstorion.SeedBusinessUnit{
-		{ID: BUSales, Name: "Sales", Programs: []firstorion.SeedProgram{
+	sc := &Scenario{FirstOrion: folab.Seed{BusinessUnits: []folab.SeedBusinessUnit{
+		{ID: BUSales, Name: "Sales", Programs: []folab.SeedProgram{
 			{ID: PrOutbound, Name: "Outbound", Channel: "callerName", CallPurposeCode: "CS"},
 			{ID: PrPromo, Name: "Promotions", Channel: "callerImage", CallPurposeCode: "SA"}}},
-		{ID: BUCare, Name: "Care", Programs: []firstorion.SeedProgram{
+		{ID: BUCare, Name: "Care", Programs: []folab.SeedProgram{
 			{ID: PrService, Name: "Service", Channel: "callerName", CallPurposeCode: "CS"},
 			{ID: PrShield, Name: "Fraud Shield", Channel: "blocking", CallPurposeCode: "FR"}}},
 		{ID: BUHQ, Name: "Headquarters"},
@@ -190,7 +190,7 @@ func Generate(n int, seed int64) *Scenario {
 			sc.OneUC.Numbers = append(sc.OneUC.Numbers, live)
 		}
 		if livePlace.BU != "" {
-			sc.FirstOrion.Numbers = append(sc.FirstOrion.Numbers, firstorion.SeedNumber{
+			sc.FirstOrion.Numbers = append(sc.FirstOrion.Numbers, folab.SeedNumber{
 				ID:          fmt.Sprintf("%08x-0000-4000-8000-%012d", seed&0xffffffff, i),
 				PhoneNumber: e164, BusinessUnitID: livePlace.BU, ProgramID: livePlace.Program,
 				Channel: livePlace.Channel, CallPurposeCode: livePlace.Purpose, AuthenticatedCalls: livePlace.Auth})

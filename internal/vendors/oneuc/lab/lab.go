@@ -149,6 +149,34 @@ type LoggedRequest struct {
 	Lost bool
 }
 
+// FaultKind is a fault Inject forces on matching requests.
+type FaultKind int
+
+// The injectable faults (as the First Orion lab has them).
+const (
+	// FaultUnavailable answers 503 before acting.
+	FaultUnavailable FaultKind = iota + 1
+	// FaultLost acts, then answers 503: the change happened, the answer
+	// says otherwise.
+	FaultLost
+	// FaultDrop acts, then closes the connection without an answer.
+	FaultDrop
+	// FaultThrottle answers 429 (too_many_requests) before acting.
+	FaultThrottle
+)
+
+// Fault forces Kind on the next Times requests (at least one) whose method
+// matches Method (empty: any) and whose escaped path contains PathContains
+// (empty: any). api_auth is never faulted, so a test aims at the request
+// it means. FaultLost and FaultDrop on a request that changes nothing
+// answer it normally (and are used up).
+type Fault struct {
+	Method       string
+	PathContains string
+	Kind         FaultKind
+	Times        int
+}
+
 // NumberCounts says how often the lab acted on one number.
 type NumberCounts struct {
 	// Activated counts activations that put the number in service.
@@ -207,6 +235,7 @@ type Lab struct {
 	counts     map[string]*NumberCounts
 	stats      Stats
 	omit       map[string]bool
+	faults     []Fault
 	seq        int
 }
 
@@ -427,6 +456,28 @@ func (l *Lab) OmitFromAnswers(numbers ...string) {
 	for _, n := range numbers {
 		l.omit[n] = true
 	}
+}
+
+// Inject queues a fault for the next matching requests.
+func (l *Lab) Inject(f Fault) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f.Times = max(f.Times, 1)
+	l.faults = append(l.faults, f)
+}
+
+// takeFault pops a queued fault matching the request. Called with mu held.
+func (l *Lab) takeFault(method, path string) (Fault, bool) {
+	for i, f := range l.faults {
+		if (f.Method == "" || f.Method == method) && strings.Contains(path, f.PathContains) {
+			l.faults[i].Times--
+			if l.faults[i].Times <= 0 {
+				l.faults = append(l.faults[:i], l.faults[i+1:]...)
+			}
+			return f, true
+		}
+	}
+	return Fault{}, false
 }
 
 // ExpireTokens makes every token issued so far invalid, as if its lifetime

@@ -291,3 +291,52 @@ func TestCollectionShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestInject checks each injected fault on its own request, and that a
+// fault is used up.
+func TestInject(t *testing.T) {
+	const n = "+15550200001"
+	path := acct + "/phone_numbers/%2B15550200001"
+	tests := []struct {
+		name    string
+		kind    FaultKind
+		status  int
+		applied bool
+	}{
+		{"unavailable", FaultUnavailable, 503, false},
+		{"throttle", FaultThrottle, 429, false},
+		{"lost", FaultLost, 503, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, c := start(t, Options{}, Seed{Numbers: []SeedNumber{{Number: n, State: "in_service"}}})
+			l.Inject(Fault{Method: "PATCH", PathContains: "%2B15550200001", Kind: tt.kind})
+			if a := c.do("GET", path, ""); a.Status != 200 {
+				t.Fatalf("a GET met the PATCH fault: %d", a.Status)
+			}
+			a := c.do("PATCH", path, `{"data":{"cnam":{"display_name":"X"}},"accept_charges":true}`)
+			if a.Status != tt.status {
+				t.Fatalf("status %d, want %d", a.Status, tt.status)
+			}
+			if got, _ := l.Number(n); (got.CNAM == "X") != tt.applied {
+				t.Fatalf("cnam %q after the fault, applied want %v", got.CNAM, tt.applied)
+			}
+			if a := c.do("PATCH", path, `{"data":{"cnam":{"display_name":"Y"}},"accept_charges":true}`); a.Status != 200 {
+				t.Fatalf("fault not used up: %d", a.Status)
+			}
+		})
+	}
+	t.Run("drop", func(t *testing.T) {
+		l, c := start(t, Options{}, Seed{Numbers: []SeedNumber{{Number: n, State: "in_service"}}})
+		l.Inject(Fault{Method: "DELETE", Kind: FaultDrop})
+		req, _ := http.NewRequest("DELETE", c.srv.URL+path, nil)
+		req.Header.Set("X-Auth-Token", c.token)
+		if resp, err := c.srv.Client().Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("dropped request answered %d", resp.StatusCode)
+		}
+		if got, _ := l.Number(n); got.Held {
+			t.Fatal("the dropped release was not carried out")
+		}
+	})
+}

@@ -117,11 +117,16 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Body: redact(body), Time: l.now()}
 	rt, known := parseRoute(r)
 	remaining, throttled := l.take()
+	var fault Fault
+	forced := false
+	if known && rt.kind != "auth" {
+		fault, forced = l.takeFault(r.Method, entry.Path)
+	}
 	var rep reply
 	token := r.Header.Get("X-Auth-Token")
 	lose := false
 	switch {
-	case throttled:
+	case throttled, forced && fault.Kind == FaultThrottle:
 		l.stats.Throttled++
 		rep = fail(http.StatusTooManyRequests, "too_many_requests", nil)
 	case !known:
@@ -136,13 +141,14 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rep = fail(http.StatusUnauthorized, "invalid credentials", nil)
 	case rt.kind != "search" && rt.account != l.opts.AccountID:
 		rep = fail(http.StatusForbidden, "forbidden", map[string]any{"message": "access to the account is not allowed"})
-	case l.opts.FaultRate > 0 && l.rnd.Float64() < l.opts.FaultRate:
+	case forced && fault.Kind == FaultUnavailable,
+		!forced && l.opts.FaultRate > 0 && l.rnd.Float64() < l.opts.FaultRate:
 		l.stats.Faults++
 		rep = fail(http.StatusServiceUnavailable, "service unavailable", nil)
 	default:
 		rep = l.handle(r.Method, rt, r.URL.Query(), body)
-		if rep.applied && isWrite(r.Method) && l.opts.LostRate > 0 && l.rnd.Float64() < l.opts.LostRate {
-			lose = true
+		if rep.applied && isWrite(r.Method) && (forced || l.opts.LostRate > 0 && l.rnd.Float64() < l.opts.LostRate) {
+			lose = !forced || fault.Kind == FaultLost || fault.Kind == FaultDrop
 		}
 	}
 	entry.Applied = rep.applied
@@ -150,7 +156,11 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if lose {
 		l.stats.Lost++
 		entry.Lost = true
-		hijack = l.rnd.IntN(2) == 0
+		if forced {
+			hijack = fault.Kind == FaultDrop
+		} else {
+			hijack = l.rnd.IntN(2) == 0
+		}
 		rep = fail(http.StatusServiceUnavailable, "service unavailable", nil)
 	}
 	entry.Status = rep.status

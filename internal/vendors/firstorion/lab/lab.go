@@ -1,4 +1,9 @@
-package firstorion
+// Package lab is an in-memory implementation of First Orion's Exchange API
+// v1 as vendors.md describes it, served over HTTP for the contract suite
+// (firstoriontest), the client's tests, the demo (numsync lab) and the
+// benchmarks. It carries out the documented delete-all calls and records
+// them, so tests can prove numsync never makes them.
+package lab
 
 import (
 	"encoding/json"
@@ -18,15 +23,15 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// DefaultLabRPS is the request rate the lab allows per API key when a
+// DefaultRPS is the request rate the lab allows per API key when a
 // command does not say (vendors.md: no limit is published; the lab assumes
 // 10 requests/s).
-const DefaultLabRPS = 10
+const DefaultRPS = 10
 
-// LabOptions configure a Lab. The zero value is a lab with no rate limit,
+// Options configure a Lab. The zero value is a lab with no rate limit,
 // no faults, no latency and one-hour tokens; BusinessID, APIKey and
 // SecretKey default to fixed lab values.
-type LabOptions struct {
+type Options struct {
 	// BusinessID is the lab's business; other ids in a path are 404.
 	BusinessID string
 	// LegalName is the business's legal name; one containing "suspicious"
@@ -63,11 +68,11 @@ type LabOptions struct {
 	Clock func() time.Time
 }
 
-// Lab credentials used when LabOptions leaves them empty.
+// Lab credentials used when Options leaves them empty.
 const (
-	LabBusinessID = "719d140e-fd6c-4d59-9241-3dee71b38320"
-	LabAPIKey     = "lab-api-key"
-	LabSecretKey  = "lab-secret-key"
+	DefaultBusinessID = "719d140e-fd6c-4d59-9241-3dee71b38320"
+	DefaultAPIKey     = "lab-api-key"
+	DefaultSecretKey  = "lab-secret-key"
 )
 
 // FaultKind is a fault Inject can force on matching requests.
@@ -86,9 +91,9 @@ const (
 	FaultThrottle
 )
 
-// LabFault forces a fault on the next Times requests whose method matches
+// Fault forces a fault on the next Times requests whose method matches
 // (empty: any) and whose path contains PathContains (empty: any).
-type LabFault struct {
+type Fault struct {
 	Method       string
 	PathContains string
 	Kind         FaultKind
@@ -114,8 +119,8 @@ type LoggedRequest struct {
 	DeleteAll bool
 }
 
-// LabNumber is a number as the lab holds it.
-type LabNumber struct {
+// Number is a number as the lab holds it.
+type Number struct {
 	ID                 string
 	PhoneNumber        string
 	BusinessUnitID     string
@@ -133,7 +138,7 @@ type LabNumber struct {
 // vendors.md describes it: faithful, not friendly. It is an http.Handler,
 // safe for concurrent use.
 type Lab struct {
-	opts    LabOptions
+	opts    Options
 	limiter *rate.Limiter
 
 	mu      sync.Mutex
@@ -154,7 +159,7 @@ type Lab struct {
 	mutations  map[string]int
 	deleteAll  int
 	dropWrites bool
-	faults     []LabFault
+	faults     []Fault
 }
 
 type labBU struct {
@@ -175,22 +180,22 @@ type labNum struct {
 	seq                               int64
 }
 
-// NewLab returns an empty lab.
-func NewLab(opts LabOptions) *Lab {
+// New returns an empty lab.
+func New(opts Options) *Lab {
 	if opts.BusinessID == "" {
-		opts.BusinessID = LabBusinessID
+		opts.BusinessID = DefaultBusinessID
 	}
 	if opts.APIKey == "" {
-		opts.APIKey = LabAPIKey
+		opts.APIKey = DefaultAPIKey
 	}
 	if opts.SecretKey == "" {
-		opts.SecretKey = LabSecretKey
+		opts.SecretKey = DefaultSecretKey
 	}
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = time.Hour
 	}
 	if opts.PageLimitMax <= 0 {
-		opts.PageLimitMax = MaxPageLimit
+		opts.PageLimitMax = maxPageLimit
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
@@ -218,10 +223,10 @@ func NewLab(opts LabOptions) *Lab {
 
 // Options returns the lab's effective options (credentials included: the
 // lab's are not secrets).
-func (l *Lab) Options() LabOptions { return l.opts }
+func (l *Lab) Options() Options { return l.opts }
 
 // Seed adds a seed's business units, programs and numbers to the lab.
-func (l *Lab) Seed(s LabSeed) error {
+func (l *Lab) Seed(s Seed) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.opts.Clock()
@@ -319,18 +324,18 @@ func (bu *labBU) program(id string) *labProgram {
 }
 
 // Number returns the lab's record of a phone number.
-func (l *Lab) Number(phone string) (LabNumber, bool) {
+func (l *Lab) Number(phone string) (Number, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := l.byPhone[phone]
 	if n == nil {
-		return LabNumber{}, false
+		return Number{}, false
 	}
 	return l.labNumber(n), true
 }
 
 // Numbers returns every number the business holds, in creation order.
-func (l *Lab) Numbers() []LabNumber {
+func (l *Lab) Numbers() []Number {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	all := make([]*labNum, 0, len(l.nums))
@@ -338,7 +343,7 @@ func (l *Lab) Numbers() []LabNumber {
 		all = append(all, n)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
-	out := make([]LabNumber, len(all))
+	out := make([]Number, len(all))
 	for i, n := range all {
 		out[i] = l.labNumber(n)
 	}
@@ -346,9 +351,9 @@ func (l *Lab) Numbers() []LabNumber {
 }
 
 // labNumber copies a number out. Called with mu held.
-func (l *Lab) labNumber(n *labNum) LabNumber {
+func (l *Lab) labNumber(n *labNum) Number {
 	l.resolve(n)
-	return LabNumber{ID: n.id, PhoneNumber: n.phone, BusinessUnitID: n.bu, ProgramID: n.prog, Channel: n.channel,
+	return Number{ID: n.id, PhoneNumber: n.phone, BusinessUnitID: n.bu, ProgramID: n.prog, Channel: n.channel,
 		CallPurposeCode: n.cpc, AuthenticatedCalls: n.auth, Status: n.status, Mutations: l.mutations[n.phone]}
 }
 
@@ -390,13 +395,20 @@ func (l *Lab) SetDropWrites(drop bool) {
 }
 
 // Inject queues a forced fault.
-func (l *Lab) Inject(f LabFault) {
+func (l *Lab) Inject(f Fault) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if f.Times < 1 {
 		f.Times = 1
 	}
 	l.faults = append(l.faults, f)
+}
+
+// ClearFaults drops every fault Inject queued and not yet used.
+func (l *Lab) ClearFaults() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.faults = nil
 }
 
 // ExpireTokens makes every token issued so far expired (refresh tokens
@@ -528,7 +540,7 @@ func writeLabAnswer(w http.ResponseWriter, ans answer) {
 }
 
 // takeFault pops a queued fault matching the request. Called with mu held.
-func (l *Lab) takeFault(method, path string) (LabFault, bool) {
+func (l *Lab) takeFault(method, path string) (Fault, bool) {
 	for i, f := range l.faults {
 		if (f.Method == "" || f.Method == method) && strings.Contains(path, f.PathContains) {
 			l.faults[i].Times--
@@ -538,7 +550,7 @@ func (l *Lab) takeFault(method, path string) (LabFault, bool) {
 			return f, true
 		}
 	}
-	return LabFault{}, false
+	return Fault{}, false
 }
 
 // serveLocked does everything under the lock: rate limit, faults, auth,

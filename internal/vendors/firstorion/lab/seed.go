@@ -1,4 +1,4 @@
-package firstorion
+package lab
 
 import (
 	"encoding/json"
@@ -6,9 +6,9 @@ import (
 	"os"
 )
 
-// LabSeed is the lab's initial inventory, written in Go or loaded from
-// JSON (LoadSeed). Field names follow the API's camelCase.
-type LabSeed struct {
+// Seed is the lab's initial inventory, written in Go or loaded from
+// JSON (ReadSeed). Field names follow the API's camelCase.
+type Seed struct {
 	// BusinessUnits of the lab's business, with their programs. Names may
 	// repeat, so that ambiguous names can be tested.
 	BusinessUnits []SeedBusinessUnit `json:"businessUnits"`
@@ -56,19 +56,38 @@ type SeedAllocated struct {
 	PhoneNumber   string `json:"phoneNumber"`
 }
 
-// LoadSeed reads a seed from a JSON file. Unknown fields are errors, so a
+// ReadSeed reads a seed from a JSON file. Unknown fields are errors, so a
 // misspelt key does not silently leave part of the inventory out.
-func LoadSeed(path string) (LabSeed, error) {
-	var s LabSeed
+func ReadSeed(path string) (Seed, error) {
+	var s Seed
 	f, err := os.Open(path)
 	if err != nil {
-		return s, fmt.Errorf("firstorion: load seed: %w", err)
+		return s, fmt.Errorf("firstorion: read seed: %w", err)
 	}
 	defer f.Close()
 	dec := json.NewDecoder(f)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return s, fmt.Errorf("firstorion: load seed %s: %w", path, err)
+		return s, fmt.Errorf("firstorion: read seed %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// BaseSeed is the hierarchy the tests of the client, the lab and the
+// contract suite start from: business unit bu-1 with programs p-1
+// (callerName) and p-2 (callerImage), bu-2 with p-3 (callerName), and
+// +15012149020 held by the business other-business (for ALLOCATED_NUMBER).
+func BaseSeed() Seed {
+	return Seed{
+		BusinessUnits: []SeedBusinessUnit{
+			{ID: "bu-1", Name: "East", Programs: []SeedProgram{
+				{ID: "p-1", Name: "Sales", Channel: "callerName", CallPurposeCode: "SA"},
+				{ID: "p-2", Name: "Support", Channel: "callerImage", CallPurposeCode: "CS"},
+			}},
+			{ID: "bu-2", Name: "West", Programs: []SeedProgram{
+				{ID: "p-3", Name: "Collections", Channel: "callerName", CallPurposeCode: "CO"},
+			}},
+		},
+		Allocated: []SeedAllocated{{BusinessID: "other-business", PhoneNumberID: "other-pn", PhoneNumber: "+15012149020"}},
+	}
 }

@@ -1,17 +1,18 @@
-package firstorion
+package lab
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/numsync/numsync/internal/plan"
 )
 
 // labCall sends one raw request to a lab and decodes the envelope.
@@ -24,7 +25,9 @@ type labAnswer struct {
 			Code        int    `json:"code"`
 			Description string `json:"description"`
 		} `json:"error"`
-		Info *pageInfo `json:"info"`
+		Info *struct {
+			NextPage string `json:"nextPage"`
+		} `json:"info"`
 	}
 }
 
@@ -59,8 +62,8 @@ func labToken(t *testing.T, url string) (string, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url+pathAuth, nil)
 	req.Header.Set("X-SERVICE", "auth")
-	req.Header.Set("X-API-KEY", LabAPIKey)
-	req.Header.Set("X-SECRET-KEY", LabSecretKey)
+	req.Header.Set("X-API-KEY", DefaultAPIKey)
+	req.Header.Set("X-SECRET-KEY", DefaultSecretKey)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -74,9 +77,67 @@ func labToken(t *testing.T, url string) (string, string) {
 	return tok.Token, tok.RefreshToken
 }
 
+// tokenBody is the body of an auth answer, as the tests read it.
+type tokenBody struct {
+	Token        string  `json:"token"`
+	RefreshToken string  `json:"refresh_token"`
+	ExpiresIn    float64 `json:"expires_in"`
+}
+
+// decodeToken reads an auth answer's token from the success envelope.
+func decodeToken(data []byte) (tokenBody, error) {
+	var env struct {
+		Body tokenBody `json:"body"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return tokenBody{}, err
+	}
+	if env.Body.Token == "" {
+		return tokenBody{}, errors.New("auth answer has no token")
+	}
+	return env.Body, nil
+}
+
+// rejection is one rejected number of a write answer.
+type rejection struct {
+	RejectionReason        string `json:"rejectionReason"`
+	AllocatedBusinessID    string `json:"allocatedBusinessId"`
+	AllocatedPhoneNumberID string `json:"allocatedPhoneNumberId"`
+}
+
+// startLab serves a lab over loopback HTTP and returns it with its URL.
+func startLab(t testing.TB, opts Options, seed Seed) (*Lab, string) {
+	t.Helper()
+	l := New(opts)
+	if err := l.Seed(seed); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	srv := httptest.NewServer(l)
+	t.Cleanup(srv.Close)
+	return l, srv.URL
+}
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 // labSeedRules places numbers for the rule tests.
-func labSeedRules() LabSeed {
-	s := labSeedBase()
+func labSeedRules() Seed {
+	s := BaseSeed()
 	s.Numbers = []SeedNumber{
 		{ID: "in-p1", PhoneNumber: "+12025550001", BusinessUnitID: "bu-1", ProgramID: "p-1"},
 		{ID: "at-bu1", PhoneNumber: "+12025550002", BusinessUnitID: "bu-1"},
@@ -86,11 +147,11 @@ func labSeedRules() LabSeed {
 }
 
 func TestLabRules(t *testing.T) {
-	const b = "/exchange/v1/businesses/" + LabBusinessID
+	const b = "/exchange/v1/businesses/" + DefaultBusinessID
 	const prog1 = b + "/business-units/bu-1/programs/p-1/delivery-channels/callerName/a-numbers"
 	const prog2 = b + "/business-units/bu-1/programs/p-2/delivery-channels/callerImage/a-numbers"
 	const prog3 = b + "/business-units/bu-2/programs/p-3/delivery-channels/callerName/a-numbers"
-	many := make([]string, MaxBatch+1)
+	many := make([]string, maxBatch+1)
 	for i := range many {
 		many[i] = `{"phoneNumber":"+1303555` + strings.Repeat("0", 4-len(strconv.Itoa(i))) + strconv.Itoa(i) + `"}`
 	}
@@ -107,28 +168,28 @@ func TestLabRules(t *testing.T) {
 		{name: "limit above maximum", method: "GET", path: b + "/phone-numbers?limit=1001", status: 400},
 		{name: "bad page hash", method: "GET", path: b + "/phone-numbers?pageHash=zz", status: 400},
 		{name: "create over the batch limit", method: "POST", path: prog1, body: "[" + strings.Join(many, ",") + "]", status: 400},
-		{name: "create invalid number", method: "POST", path: prog1, body: `[{"phoneNumber":"2125550000"}]`, status: 201, reason: ReasonInvalidNumber},
-		{name: "create held number", method: "POST", path: prog1, body: `[{"phoneNumber":"+12025550003"}]`, status: 201, reason: ReasonDuplicate},
-		{name: "create twice in one request", method: "POST", path: prog1, body: `[{"phoneNumber":"+12025550009"},{"phoneNumber":"+12025550009"}]`, status: 201, reason: ReasonDuplicate},
-		{name: "create allocated number", method: "POST", path: prog1, body: `[{"phoneNumber":"+15012149020"}]`, status: 201, reason: ReasonAllocated},
-		{name: "create in unknown unit", method: "POST", path: b + "/business-units/nope/phone-numbers", body: `[{"phoneNumber":"+12025550009"}]`, status: 201, reason: ReasonRelationshipMissing},
-		{name: "create on the wrong channel", method: "POST", path: b + "/business-units/bu-1/programs/p-1/delivery-channels/blocking/a-numbers", body: `[{"phoneNumber":"+12025550009"}]`, status: 201, reason: ReasonRelationshipMissing},
-		{name: "create program of another unit", method: "POST", path: b + "/business-units/bu-2/programs/p-1/delivery-channels/callerName/a-numbers", body: `[{"phoneNumber":"+12025550009"}]`, status: 201, reason: ReasonRelationshipMissing},
-		{name: "put into a program of another unit", method: "PUT", path: prog3, body: `{"phoneNumbers":["+12025550002"]}`, status: 200, reason: ReasonInvalidRelationship},
-		{name: "put into another program of the unit", method: "PUT", path: prog2, body: `{"phoneNumbers":["+12025550001"]}`, status: 200, reason: ReasonInvalidRelationship},
-		{name: "put into a unit while in a program", method: "PUT", path: b + "/business-units/bu-2/phone-numbers", body: `{"phoneNumbers":["+12025550001"]}`, status: 200, reason: ReasonInvalidRelationship},
-		{name: "put a number not held", method: "PUT", path: prog1, body: `{"phoneNumbers":["+12025550999"]}`, status: 200, reason: ReasonNotFound},
+		{name: "create invalid number", method: "POST", path: prog1, body: `[{"phoneNumber":"2125550000"}]`, status: 201, reason: reasonInvalidNumber},
+		{name: "create held number", method: "POST", path: prog1, body: `[{"phoneNumber":"+12025550003"}]`, status: 201, reason: reasonDuplicate},
+		{name: "create twice in one request", method: "POST", path: prog1, body: `[{"phoneNumber":"+12025550009"},{"phoneNumber":"+12025550009"}]`, status: 201, reason: reasonDuplicate},
+		{name: "create allocated number", method: "POST", path: prog1, body: `[{"phoneNumber":"+15012149020"}]`, status: 201, reason: reasonAllocated},
+		{name: "create in unknown unit", method: "POST", path: b + "/business-units/nope/phone-numbers", body: `[{"phoneNumber":"+12025550009"}]`, status: 201, reason: reasonRelationshipMissing},
+		{name: "create on the wrong channel", method: "POST", path: b + "/business-units/bu-1/programs/p-1/delivery-channels/blocking/a-numbers", body: `[{"phoneNumber":"+12025550009"}]`, status: 201, reason: reasonRelationshipMissing},
+		{name: "create program of another unit", method: "POST", path: b + "/business-units/bu-2/programs/p-1/delivery-channels/callerName/a-numbers", body: `[{"phoneNumber":"+12025550009"}]`, status: 201, reason: reasonRelationshipMissing},
+		{name: "put into a program of another unit", method: "PUT", path: prog3, body: `{"phoneNumbers":["+12025550002"]}`, status: 200, reason: reasonInvalidRelationship},
+		{name: "put into another program of the unit", method: "PUT", path: prog2, body: `{"phoneNumbers":["+12025550001"]}`, status: 200, reason: reasonInvalidRelationship},
+		{name: "put into a unit while in a program", method: "PUT", path: b + "/business-units/bu-2/phone-numbers", body: `{"phoneNumbers":["+12025550001"]}`, status: 200, reason: reasonInvalidRelationship},
+		{name: "put a number not held", method: "PUT", path: prog1, body: `{"phoneNumbers":["+12025550999"]}`, status: 200, reason: reasonNotFound},
 		{name: "put from business level", method: "PUT", path: prog3, body: `{"phoneNumbers":["+12025550003"]}`, status: 200},
 		{name: "remove from unit while in a program", method: "DELETE", path: b + "/business-units/bu-1/phone-numbers/in-p1", status: 409},
 		{name: "remove from a program it is not in", method: "DELETE", path: prog2 + "/in-p1", status: 404},
 		{name: "remove unknown id", method: "DELETE", path: prog1 + "/nope", status: 404},
 		{name: "update unknown id", method: "PUT", path: b + "/phone-numbers/nope", body: `{"callPurposeCode":"SA"}`, status: 404},
-		{name: "batch delete unknown id", method: "POST", path: b + "/phone-numbers/DELETE", body: `{"phoneNumberIds":["nope"]}`, status: 200, reason: ReasonNotFound},
+		{name: "batch delete unknown id", method: "POST", path: b + "/phone-numbers/DELETE", body: `{"phoneNumberIds":["nope"]}`, status: 200, reason: reasonNotFound},
 		{name: "batch delete empty", method: "POST", path: b + "/phone-numbers/DELETE", body: `{"phoneNumberIds":[]}`, status: 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lab, url := startLab(t, LabOptions{}, labSeedRules())
+			lab, url := startLab(t, Options{}, labSeedRules())
 			tok := ""
 			if !tt.noAuth {
 				tok, _ = labToken(t, url)
@@ -153,7 +214,7 @@ func TestLabRules(t *testing.T) {
 			if got != tt.reason {
 				t.Fatalf("rejection %q, want %q (%s)", got, tt.reason, a.env.Body)
 			}
-			if tt.reason == ReasonAllocated && (w.Rejected[0].AllocatedBusinessID != "other-business" || w.Rejected[0].AllocatedPhoneNumberID != "other-pn") {
+			if tt.reason == reasonAllocated && (w.Rejected[0].AllocatedBusinessID != "other-business" || w.Rejected[0].AllocatedPhoneNumberID != "other-pn") {
 				t.Fatalf("allocated rejection without the owner: %+v", w.Rejected[0])
 			}
 			if lab.DeleteAllCalls() != 0 {
@@ -164,14 +225,14 @@ func TestLabRules(t *testing.T) {
 }
 
 func TestLabDeleteAllIsCarriedOutAndRecorded(t *testing.T) {
-	const b = "/exchange/v1/businesses/" + LabBusinessID
+	const b = "/exchange/v1/businesses/" + DefaultBusinessID
 	tests := []struct{ name, path string }{
 		{"collection", b + "/phone-numbers"},
 		{"empty id", b + "/phone-numbers/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lab, url := startLab(t, LabOptions{}, labSeedRules())
+			lab, url := startLab(t, Options{}, labSeedRules())
 			tok, _ := labToken(t, url)
 			if a := labCall(t, url, http.MethodDelete, tt.path, tok, ""); a.status != http.StatusOK {
 				t.Fatalf("status %d", a.status)
@@ -189,8 +250,8 @@ func TestLabDeleteAllIsCarriedOutAndRecorded(t *testing.T) {
 
 func TestLabAuth(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	lab, url := startLab(t, LabOptions{TokenTTL: 12 * time.Second, Clock: clock.Now}, labSeedRules())
-	list := "/exchange/v1/businesses/" + LabBusinessID + "/phone-numbers"
+	lab, url := startLab(t, Options{TokenTTL: 12 * time.Second, Clock: clock.Now}, labSeedRules())
+	list := "/exchange/v1/businesses/" + DefaultBusinessID + "/phone-numbers"
 	tok, ref := labToken(t, url)
 	if a := labCall(t, url, "GET", list, tok, ""); a.status != 200 {
 		t.Fatalf("bare token refused: %d", a.status)
@@ -232,28 +293,15 @@ func TestLabAuth(t *testing.T) {
 }
 
 func TestLabRateLimit(t *testing.T) {
-	_, url := startLab(t, LabOptions{RPS: 1, Burst: 1}, labSeedRules())
+	_, url := startLab(t, Options{RPS: 1, Burst: 1}, labSeedRules())
 	tok, _ := labToken(t, url) // takes the only token of the bucket
-	a := labCall(t, url, "GET", "/exchange/v1/businesses/"+LabBusinessID+"/phone-numbers", tok, "")
+	a := labCall(t, url, "GET", "/exchange/v1/businesses/"+DefaultBusinessID+"/phone-numbers", tok, "")
 	if a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") != "1" || a.env.Error == nil {
 		t.Fatalf("want 429 with Retry-After: 1 and the error envelope; got %d %q %+v", a.status, a.header.Get("Retry-After"), a.env.Error)
 	}
 }
 
-func TestLabDropWrites(t *testing.T) {
-	lab, url := startLab(t, LabOptions{}, labSeedRules())
-	c := newLabClient(t, lab, url, nil)
-	lab.SetDropWrites(true)
-	r := c.Apply(t.Context(), []plan.Op{assignOp("+12025550100", "bu-1", "", "")})[0]
-	if r.Outcome.String() != "done" {
-		t.Fatalf("dropped write answered %v", r.Outcome)
-	}
-	if _, ok := lab.Number("+12025550100"); ok {
-		t.Fatalf("a dropped write was stored")
-	}
-}
-
-func TestLoadSeed(t *testing.T) {
+func TestReadSeed(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
 	if err := os.WriteFile(bad, []byte(`{"businessUnits": [], "numbrs": []}`), 0o600); err != nil {
@@ -269,12 +317,12 @@ func TestLoadSeed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := LoadSeed(tt.path)
+			s, err := ReadSeed(tt.path)
 			if (err == nil) != tt.ok {
-				t.Fatalf("LoadSeed = %v, want ok=%v", err, tt.ok)
+				t.Fatalf("ReadSeed = %v, want ok=%v", err, tt.ok)
 			}
 			if tt.ok {
-				if err := NewLab(LabOptions{}).Seed(s); err != nil {
+				if err := New(Options{}).Seed(s); err != nil {
 					t.Fatalf("seed: %v", err)
 				}
 			}
@@ -282,19 +330,37 @@ func TestLoadSeed(t *testing.T) {
 	}
 	inconsistent := []struct {
 		name string
-		seed LabSeed
+		seed Seed
 	}{
-		{"program of another unit", LabSeed{BusinessUnits: labSeedBase().BusinessUnits, Numbers: []SeedNumber{{PhoneNumber: "+12025550001", BusinessUnitID: "bu-2", ProgramID: "p-1"}}}},
-		{"program without unit", LabSeed{BusinessUnits: labSeedBase().BusinessUnits, Numbers: []SeedNumber{{PhoneNumber: "+12025550001", ProgramID: "p-1"}}}},
-		{"wrong channel", LabSeed{BusinessUnits: labSeedBase().BusinessUnits, Numbers: []SeedNumber{{PhoneNumber: "+12025550001", BusinessUnitID: "bu-1", ProgramID: "p-1", Channel: "blocking"}}}},
-		{"not E.164", LabSeed{Numbers: []SeedNumber{{PhoneNumber: "2025550001"}}}},
-		{"twice", LabSeed{Numbers: []SeedNumber{{PhoneNumber: "+12025550001"}, {PhoneNumber: "+12025550001"}}}},
+		{"program of another unit", Seed{BusinessUnits: BaseSeed().BusinessUnits, Numbers: []SeedNumber{{PhoneNumber: "+12025550001", BusinessUnitID: "bu-2", ProgramID: "p-1"}}}},
+		{"program without unit", Seed{BusinessUnits: BaseSeed().BusinessUnits, Numbers: []SeedNumber{{PhoneNumber: "+12025550001", ProgramID: "p-1"}}}},
+		{"wrong channel", Seed{BusinessUnits: BaseSeed().BusinessUnits, Numbers: []SeedNumber{{PhoneNumber: "+12025550001", BusinessUnitID: "bu-1", ProgramID: "p-1", Channel: "blocking"}}}},
+		{"not E.164", Seed{Numbers: []SeedNumber{{PhoneNumber: "2025550001"}}}},
+		{"twice", Seed{Numbers: []SeedNumber{{PhoneNumber: "+12025550001"}, {PhoneNumber: "+12025550001"}}}},
 	}
 	for _, tt := range inconsistent {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := NewLab(LabOptions{}).Seed(tt.seed); err == nil {
+			if err := New(Options{}).Seed(tt.seed); err == nil {
 				t.Fatal("inconsistent seed accepted")
 			}
 		})
+	}
+}
+
+// TestLabUnderPrefix serves the lab below a path prefix, as the lab
+// command does beside OneUC's: nextPage names the path the caller used.
+func TestLabUnderPrefix(t *testing.T) {
+	l := New(Options{})
+	if err := l.Seed(labSeedRules()); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/fo/", http.StripPrefix("/fo", l))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	tok, _ := labToken(t, srv.URL+"/fo")
+	a := labCall(t, srv.URL, "GET", "/fo/exchange/v1/businesses/"+DefaultBusinessID+"/phone-numbers?limit=1", tok, "")
+	if a.env.Info == nil || !strings.HasPrefix(a.env.Info.NextPage, srv.URL+"/fo/exchange/v1/") {
+		t.Fatalf("nextPage %+v does not keep the prefix", a.env.Info)
 	}
 }

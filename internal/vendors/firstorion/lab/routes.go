@@ -1,4 +1,4 @@
-package firstorion
+package lab
 
 import (
 	"bytes"
@@ -329,8 +329,8 @@ func (l *Lab) create(body []byte, buID, progID, channel string, withProgram bool
 	if err := json.Unmarshal(body, &items); err != nil {
 		return errAnswer(http.StatusBadRequest, "body must be an array of phone numbers")
 	}
-	if len(items) == 0 || len(items) > MaxBatch {
-		return errAnswer(http.StatusBadRequest, fmt.Sprintf("1 to %d phone numbers per request", MaxBatch))
+	if len(items) == 0 || len(items) > maxBatch {
+		return errAnswer(http.StatusBadRequest, fmt.Sprintf("1 to %d phone numbers per request", maxBatch))
 	}
 	okPlace := l.place(buID, progID, channel, withProgram)
 	created, rejected := []map[string]any{}, []map[string]any{}
@@ -340,23 +340,23 @@ func (l *Lab) create(body []byte, buID, progID, channel string, withProgram bool
 	for _, it := range items {
 		switch {
 		case !validE164(it.PhoneNumber):
-			rejected = append(rejected, rejectedItem(it.PhoneNumber, it.CallPurposeCode, ReasonInvalidNumber))
+			rejected = append(rejected, rejectedItem(it.PhoneNumber, it.CallPurposeCode, reasonInvalidNumber))
 		case seen[it.PhoneNumber]:
-			rejected = append(rejected, rejectedItem(it.PhoneNumber, it.CallPurposeCode, ReasonDuplicate))
+			rejected = append(rejected, rejectedItem(it.PhoneNumber, it.CallPurposeCode, reasonDuplicate))
 		case !okPlace:
 			seen[it.PhoneNumber] = true
-			rejected = append(rejected, rejectedItem(it.PhoneNumber, it.CallPurposeCode, ReasonRelationshipMissing))
+			rejected = append(rejected, rejectedItem(it.PhoneNumber, it.CallPurposeCode, reasonRelationshipMissing))
 		default:
 			seen[it.PhoneNumber] = true
 			if a, ok := l.allocated[it.PhoneNumber]; ok {
-				rej := rejectedItem(it.PhoneNumber, it.CallPurposeCode, ReasonAllocated)
+				rej := rejectedItem(it.PhoneNumber, it.CallPurposeCode, reasonAllocated)
 				rej["allocatedBusinessId"] = a.BusinessID
 				rej["allocatedPhoneNumberId"] = a.PhoneNumberID
 				rejected = append(rejected, rej)
 				continue
 			}
 			if l.byPhone[it.PhoneNumber] != nil {
-				rejected = append(rejected, rejectedItem(it.PhoneNumber, it.CallPurposeCode, ReasonDuplicate))
+				rejected = append(rejected, rejectedItem(it.PhoneNumber, it.CallPurposeCode, reasonDuplicate))
 				continue
 			}
 			n := &labNum{id: l.newID(), phone: it.PhoneNumber, bu: buID, cpc: it.CallPurposeCode, auth: it.AuthenticatedCalls,
@@ -391,8 +391,8 @@ func (l *Lab) put(body []byte, buID, progID, channel string, withProgram bool) a
 	if err := json.Unmarshal(body, &req); err != nil {
 		return errAnswer(http.StatusBadRequest, `body must be {"phoneNumbers": [...]}`)
 	}
-	if len(req.PhoneNumbers) == 0 || len(req.PhoneNumbers) > MaxBatch {
-		return errAnswer(http.StatusBadRequest, fmt.Sprintf("1 to %d phone numbers per request", MaxBatch))
+	if len(req.PhoneNumbers) == 0 || len(req.PhoneNumbers) > maxBatch {
+		return errAnswer(http.StatusBadRequest, fmt.Sprintf("1 to %d phone numbers per request", maxBatch))
 	}
 	okPlace := l.place(buID, progID, channel, withProgram)
 	done, rejected := []map[string]any{}, []map[string]any{}
@@ -402,18 +402,18 @@ func (l *Lab) put(body []byte, buID, progID, channel string, withProgram bool) a
 		n := l.byPhone[phone]
 		switch {
 		case !validE164(phone):
-			rejected = append(rejected, rejectedItem(phone, "", ReasonInvalidNumber))
+			rejected = append(rejected, rejectedItem(phone, "", reasonInvalidNumber))
 			continue
 		case seen[phone]:
-			rejected = append(rejected, rejectedItem(phone, "", ReasonDuplicate))
+			rejected = append(rejected, rejectedItem(phone, "", reasonDuplicate))
 			continue
 		case n == nil:
 			seen[phone] = true
-			rejected = append(rejected, rejectedItem(phone, "", ReasonNotFound))
+			rejected = append(rejected, rejectedItem(phone, "", reasonNotFound))
 			continue
 		case !okPlace:
 			seen[phone] = true
-			rejected = append(rejected, rejectedItem(phone, n.cpc, ReasonRelationshipMissing))
+			rejected = append(rejected, rejectedItem(phone, n.cpc, reasonRelationshipMissing))
 			continue
 		}
 		seen[phone] = true
@@ -426,7 +426,7 @@ func (l *Lab) put(body []byte, buID, progID, channel string, withProgram bool) a
 			blocked = blocked || n.prog != ""
 		}
 		if blocked {
-			rejected = append(rejected, rejectedItem(phone, n.cpc, ReasonInvalidRelationship))
+			rejected = append(rejected, rejectedItem(phone, n.cpc, reasonInvalidRelationship))
 			continue
 		}
 		if n.bu == buID && n.prog == progID && (!withProgram || n.channel == channel) {
@@ -593,8 +593,8 @@ func (l *Lab) batchDelete(body []byte) answer {
 		return errAnswer(http.StatusBadRequest, "invalid body")
 	}
 	total := len(req.PhoneNumberIDs) + len(req.PhoneNumbers)
-	if total == 0 || total > MaxBatch {
-		return errAnswer(http.StatusBadRequest, fmt.Sprintf("1 to %d phone numbers or ids per request", MaxBatch))
+	if total == 0 || total > maxBatch {
+		return errAnswer(http.StatusBadRequest, fmt.Sprintf("1 to %d phone numbers or ids per request", maxBatch))
 	}
 	deleted, rejected := []map[string]any{}, []map[string]any{}
 	applied := false
@@ -609,14 +609,14 @@ func (l *Lab) batchDelete(body []byte) answer {
 		if n := l.nums[pid]; n != nil {
 			del(n)
 		} else {
-			rejected = append(rejected, map[string]any{"phoneNumberId": pid, "rejectionReason": ReasonNotFound})
+			rejected = append(rejected, map[string]any{"phoneNumberId": pid, "rejectionReason": reasonNotFound})
 		}
 	}
 	for _, phone := range req.PhoneNumbers {
 		if n := l.byPhone[phone]; n != nil {
 			del(n)
 		} else {
-			rejected = append(rejected, rejectedItem(phone, "", ReasonNotFound))
+			rejected = append(rejected, rejectedItem(phone, "", reasonNotFound))
 		}
 	}
 	return answer{status: http.StatusOK, body: map[string]any{"deletedPhoneNumbers": deleted, "rejectedPhoneNumbers": rejected},
