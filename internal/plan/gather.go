@@ -94,6 +94,9 @@ func Gather(ctx context.Context, src Sources) (*Inventories, error) {
 			if err != nil {
 				return err
 			}
+			// Its listing carries everything the plan compares, so the
+			// fingerprint is taken as listed (OneUC's once details are in).
+			fo.Fingerprint = Fingerprint(fo.Records)
 			inv.FirstOrion = fo
 			return nil
 		})
