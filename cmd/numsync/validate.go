@@ -95,9 +95,6 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 		FirstOrionEnabled: !found || cfg.FirstOrionEnabled(),
 		Stats:             &desired.Stats{},
 	}
-	if cfg.FirstOrion != nil {
-		opts.DefaultCallPurpose = cfg.FirstOrion.DefaultCallPurposeCode
-	}
 	d, warns, rerr := desired.ReadFile(f.desired, opts)
 	var rowErrs desired.Errors
 	if rerr != nil && !errors.As(rerr, &rowErrs) {
