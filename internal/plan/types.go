@@ -172,8 +172,9 @@ type State struct {
 	// Number is the E.164 number.
 	Number string `json:"number,omitempty"`
 
-	// Status is the vendor's state word: OneUC "in_service", "reserved", …;
-	// First Orion "PENDING", "APPROVED", "UNDER REVIEW".
+	// Status is the vendor's state word: OneUC StatusInService,
+	// StatusReserved, …; First Orion StatusPending, StatusApproved,
+	// StatusUnderReview (vocab.go).
 	Status string `json:"status,omitempty"`
 
 	// OneUC fields.

@@ -35,6 +35,13 @@ func Activatable(status string) bool {
 	return false
 }
 
+// First Orion's review status of a number's branding (vendors.md).
+const (
+	StatusPending     = "PENDING"
+	StatusApproved    = "APPROVED"
+	StatusUnderReview = "UNDER REVIEW"
+)
+
 // Delivery channels of a First Orion program, as the vendor spells them.
 const (
 	ChannelCallerName  = "callerName"
