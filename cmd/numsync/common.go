@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/numsync/numsync/internal/app"
 	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/desired"
 	"github.com/numsync/numsync/internal/journal"
@@ -45,12 +44,11 @@ func (e *env) needConfig() (*config.Config, error) {
 // sent.
 func (e *env) readDesired(cfg *config.Config, path string, allowExtra bool) (*plan.Desired, error) {
 	d, warns, err := desired.ReadFile(path, desired.Options{
-		Path:               path,
-		DefaultRegion:      cfg.DefaultRegion,
-		DefaultCallPurpose: app.DefaultCallPurpose(cfg),
-		AllowExtraColumns:  allowExtra,
-		OneUCEnabled:       cfg.OneUCEnabled(),
-		FirstOrionEnabled:  cfg.FirstOrionEnabled(),
+		Path:              path,
+		DefaultRegion:     cfg.DefaultRegion,
+		AllowExtraColumns: allowExtra,
+		OneUCEnabled:      cfg.OneUCEnabled(),
+		FirstOrionEnabled: cfg.FirstOrionEnabled(),
 	})
 	var rowErrs desired.Errors
 	if errors.As(err, &rowErrs) {
@@ -105,7 +103,11 @@ func (e *env) planFailure(path string, err error) error {
 	var rows plan.RowErrors
 	if errors.As(err, &rows) {
 		for _, r := range rows {
-			fmt.Fprintf(e.stderr, "%s:%s\n", path, r.Error())
+			re := *r
+			if re.Path == "" {
+				re.Path = path
+			}
+			fmt.Fprintln(e.stderr, re.Error())
 		}
 		return quietly(ExitError, fmt.Errorf("%d rows name what First Orion does not have: nothing was sent", len(rows)))
 	}

@@ -112,9 +112,6 @@ func runValidate(ctx context.Context, e *env, f validateFlags, pos []string) err
 		FirstOrionEnabled: !found || cfg.FirstOrionEnabled(),
 		Stats:             &desired.Stats{},
 	}
-	if cfg.FirstOrion != nil {
-		opts.DefaultCallPurpose = cfg.FirstOrion.DefaultCallPurposeCode
-	}
 	d, warns, rerr := desired.ReadFile(f.desired, opts)
 	var rowErrs desired.Errors
 	if rerr != nil && !errors.As(rerr, &rowErrs) {

@@ -310,7 +310,7 @@ func previousFailures(ctx context.Context, req ApplyRequest, csvDigest string, p
 	var out []plan.OpUpdate
 	for _, op := range p.Ops {
 		old, ok := byID[op.ID]
-		if !ok || !sameAfter(old.Op.After, op.After) {
+		if !ok || !op.SameIntent(old.Op) {
 			continue
 		}
 		reason := old.LastError
@@ -327,19 +327,6 @@ func previousFailures(ctx context.Context, req ApplyRequest, csvDigest string, p
 // carriedPrefix starts the reason of a failure carried over from an
 // earlier run.
 const carriedPrefix = "failed in run "
-
-func sameAfter(a, b plan.State) bool {
-	return a.Status == b.Status && ptrEq(a.CNAM, b.CNAM) && a.E911.Equal(b.E911) &&
-		a.BusinessUnit == b.BusinessUnit && a.Program == b.Program && a.Channel == b.Channel &&
-		a.CallPurpose == b.CallPurpose && ptrEq(a.AuthCalls, b.AuthCalls)
-}
-
-func ptrEq[T comparable](a, b *T) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
-}
 
 // resumeLine is the first thing a resuming run says (SPEC section 5).
 func resumeLine(id int64, recs []plan.OpRecord) string {

@@ -146,11 +146,10 @@ func writeCSV(b *testing.B, path string, header []string, n int, row func(i int)
 func readDesired(b *testing.B, cfg *config.Config, path string) *plan.Desired {
 	b.Helper()
 	d, _, err := desired.ReadFile(path, desired.Options{
-		Path:               path,
-		DefaultRegion:      cfg.DefaultRegion,
-		DefaultCallPurpose: app.DefaultCallPurpose(cfg),
-		OneUCEnabled:       cfg.OneUCEnabled(),
-		FirstOrionEnabled:  cfg.FirstOrionEnabled(),
+		Path:              path,
+		DefaultRegion:     cfg.DefaultRegion,
+		OneUCEnabled:      cfg.OneUCEnabled(),
+		FirstOrionEnabled: cfg.FirstOrionEnabled(),
 	})
 	if err != nil {
 		b.Fatalf("read %s: %v", path, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/numsync/numsync/internal/plan"
 )
@@ -53,7 +52,7 @@ func StaleCheck(ctx context.Context, vs Vendors, p *plan.Plan) ([]Staleness, err
 	var out []Staleness
 	for _, op := range p.Ops {
 		s, present := live[op.Vendor][op.Number]
-		if d := beforeDiffers(op, s, present); d != "" {
+		if d := op.Stale(s, present); d != "" {
 			out = append(out, Staleness{Vendor: op.Vendor, Number: op.Number, OpID: op.ID, Differs: d})
 		}
 	}
@@ -71,83 +70,4 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
-}
-
-// beforeDiffers compares the live state with the op's Before on the fields
-// the operation concerns; "" when they agree.
-func beforeDiffers(op plan.Op, live plan.State, present bool) string {
-	b := op.Before
-	if op.Vendor == plan.OneUC && op.Action == plan.Update {
-		// An update's Before carries only the fields it changes. After an
-		// activation, the activation's own check covers the number;
-		// otherwise the plan saw it in service.
-		if len(op.DependsOn) > 0 {
-			return ""
-		}
-		b.Status = plan.StatusInService
-	}
-	var d []string
-	held := b.Status != "" || b.ID != ""
-	switch {
-	case !held && present && (op.Vendor != plan.OneUC || inService(live)):
-		// The plan saw no number here (or, at OneUC, one not yet in
-		// service) and now there is one.
-		d = append(d, "now held ("+describe(live)+")")
-	case held && !present:
-		d = append(d, "no longer held")
-	}
-	if held && present {
-		if op.Vendor == plan.OneUC {
-			if b.Status != live.Status {
-				d = append(d, fmt.Sprintf("state %s → %s", b.Status, live.Status))
-			}
-			if op.After.CNAM != nil && deref(b.CNAM) != deref(live.CNAM) {
-				d = append(d, fmt.Sprintf("cnam %q → %q", deref(b.CNAM), deref(live.CNAM)))
-			}
-			if op.After.E911 != nil && !b.E911.Equal(live.E911) {
-				d = append(d, "e911 address changed")
-			}
-		} else {
-			if b.ID != live.ID {
-				d = append(d, "phone-number id changed")
-			}
-			if op.Action != plan.Update && (b.BusinessUnit != live.BusinessUnit || b.Program != live.Program || b.Channel != live.Channel) {
-				d = append(d, fmt.Sprintf("place %s → %s", place(b), place(live)))
-			}
-			// An update's Before carries only the fields it changes.
-			cpChanged := op.After.CallPurpose != "" && b.CallPurpose != live.CallPurpose
-			authChanged := op.After.AuthCalls != nil && deref(b.AuthCalls) != deref(live.AuthCalls)
-			if op.Action == plan.Update && (cpChanged || authChanged) {
-				d = append(d, fmt.Sprintf("call purpose %s/%v → %s/%v", b.CallPurpose, deref(b.AuthCalls), live.CallPurpose, deref(live.AuthCalls)))
-			}
-		}
-	}
-	return strings.Join(d, "; ")
-}
-
-func inService(s plan.State) bool { return s.Status == "in_service" }
-
-func place(s plan.State) string {
-	switch {
-	case s.Program != "":
-		return s.BusinessUnit + "/" + s.Program + "/" + s.Channel
-	case s.BusinessUnit != "":
-		return s.BusinessUnit
-	}
-	return "business level"
-}
-
-func describe(s plan.State) string {
-	if s.Status != "" {
-		return s.Status
-	}
-	return "present"
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

@@ -31,21 +31,21 @@ import (
 
 // Canonical column names, as SPEC section 1 spells them. Errors name
 // columns this way, whatever the header wrote.
+// (plan owns the vocabulary; these are its names, for the reader's callers.)
 const (
-	ColPhoneNumber          = "phone_number"
-	ColCNAM                 = "cnam"
-	ColE911StreetAddress    = "e911_street_address"
-	ColE911ExtendedAddress  = "e911_extended_address"
-	ColE911Locality         = "e911_locality"
-	ColE911Region           = "e911_region"
-	ColE911PostalCode       = "e911_postal_code"
-	ColE911CallerName       = "e911_caller_name"
-	ColBrandBusinessUnit    = "brand_business_unit"
-	ColBrandProgram         = "brand_program"
-	ColBrandChannel         = "brand_channel"
-	ColCallPurposeCode      = "call_purpose_code"
-	ColAuthenticatedCalls   = "authenticated_calls"
-	defaultCallPurposeCode  = "CS"
+	ColPhoneNumber          = plan.ColPhoneNumber
+	ColCNAM                 = plan.ColCNAM
+	ColE911StreetAddress    = plan.ColE911StreetAddress
+	ColE911ExtendedAddress  = plan.ColE911ExtendedAddress
+	ColE911Locality         = plan.ColE911Locality
+	ColE911Region           = plan.ColE911Region
+	ColE911PostalCode       = plan.ColE911PostalCode
+	ColE911CallerName       = plan.ColE911CallerName
+	ColBrandBusinessUnit    = plan.ColBrandBusinessUnit
+	ColBrandProgram         = plan.ColBrandProgram
+	ColBrandChannel         = plan.ColBrandChannel
+	ColCallPurposeCode      = plan.ColCallPurposeCode
+	ColAuthenticatedCalls   = plan.ColAuthenticatedCalls
 	maxCNAMRunes            = 15
 	minE911CallerNameRunes  = 3
 	chunkRows               = 2048
@@ -54,14 +54,8 @@ const (
 )
 
 // Columns lists every column numsync knows, in the order export writes
-// them.
-var Columns = []string{
-	ColPhoneNumber, ColCNAM,
-	ColE911StreetAddress, ColE911ExtendedAddress, ColE911Locality,
-	ColE911Region, ColE911PostalCode, ColE911CallerName,
-	ColBrandBusinessUnit, ColBrandProgram, ColBrandChannel,
-	ColCallPurposeCode, ColAuthenticatedCalls,
-}
+// them (plan.CSVColumns).
+var Columns = plan.CSVColumns()
 
 // column indexes into schema.idx, in Columns order.
 const (
@@ -92,9 +86,6 @@ type Options struct {
 	// DefaultRegion is the ISO 3166 region national-format numbers belong
 	// to ("US" when empty).
 	DefaultRegion string
-	// DefaultCallPurpose fills blank or absent call_purpose_code cells
-	// ("CS" when empty).
-	DefaultCallPurpose string
 	// AllowExtraColumns turns unknown columns from errors into warnings;
 	// their cells are ignored.
 	AllowExtraColumns bool
@@ -166,9 +157,6 @@ func readBytes(data []byte, opts Options) (*plan.Desired, []Warning, error) {
 		opts.DefaultRegion = "US"
 	}
 	opts.DefaultRegion = strings.ToUpper(opts.DefaultRegion)
-	if opts.DefaultCallPurpose == "" {
-		opts.DefaultCallPurpose = defaultCallPurposeCode
-	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}

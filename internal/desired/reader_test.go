@@ -124,14 +124,16 @@ func TestReadRules(t *testing.T) {
 		{name: "program needs business unit", csv: "phone_number,brand_business_unit,brand_program\n+12125554200,,Outbound\n", want: []wantErr{{2, "brand_program", "needs a brand_business_unit"}}},
 		{name: "program column without business unit column", csv: "phone_number,brand_program\n+12125554200,Outbound\n", want: []wantErr{{1, "brand_program", "no brand_business_unit"}}},
 		{name: "business unit only", csv: "phone_number,brand_business_unit\n+12125554200,Sales\n", check: func(t *testing.T, d *plan.Desired, _ []Warning) {
+			// Channel and call purpose stay unnamed: plan.Diff applies
+			// their defaults (TestDiffDefaults), the reader does not.
 			r := d.Rows[0]
-			if r.BusinessUnit != "Sales" || r.Program != "" || r.Channel != plan.ChannelCallerName || r.CallPurpose != "CS" || r.AuthCalls {
+			if r.BusinessUnit != "Sales" || r.Program != "" || r.Channel != "" || r.CallPurpose != "" || r.AuthCalls {
 				t.Errorf("defaults wrong: %+v", r)
 			}
 		}},
 		{name: "channel case-insensitive", csv: "phone_number,brand_channel\n+12125554200,CALLERIMAGE\n+12125554201,Blocking\n+12125554202,\n", check: func(t *testing.T, d *plan.Desired, _ []Warning) {
 			got := []string{d.Rows[0].Channel, d.Rows[1].Channel, d.Rows[2].Channel}
-			want := []string{plan.ChannelCallerImage, plan.ChannelBlocking, plan.ChannelCallerName}
+			want := []string{plan.ChannelCallerImage, plan.ChannelBlocking, ""}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("channels = %v, want %v", got, want)
 			}
@@ -147,8 +149,8 @@ func TestReadRules(t *testing.T) {
 			}
 		}},
 		{name: "boolean maybe", csv: "phone_number,authenticated_calls\n+12125554200,maybe\n", want: []wantErr{{2, "authenticated_calls", `"maybe" is not a boolean`}}},
-		{name: "call purpose default from options", csv: "phone_number,call_purpose_code\n+12125554200,\n+12125554201,SA\n", opts: func(o *Options) { o.DefaultCallPurpose = "IS" }, check: func(t *testing.T, d *plan.Desired, _ []Warning) {
-			if d.Rows[0].CallPurpose != "IS" || d.Rows[1].CallPurpose != "SA" {
+		{name: "call purpose as written", csv: "phone_number,call_purpose_code\n+12125554200,\n+12125554201, SA \n", check: func(t *testing.T, d *plan.Desired, _ []Warning) {
+			if d.Rows[0].CallPurpose != "" || d.Rows[1].CallPurpose != "SA" {
 				t.Errorf("call purposes = %q %q", d.Rows[0].CallPurpose, d.Rows[1].CallPurpose)
 			}
 		}},

@@ -111,7 +111,9 @@ func (v *rowValidator) validate(res *chunkResult, line int, rec []string, out *p
 		fail(ColBrandProgram, "program %q needs a brand_business_unit in the same row", row.Program)
 	}
 
-	row.Channel = plan.ChannelCallerName
+	// Channel and call purpose keep "" for an empty cell: their defaults
+	// depend on the live program and the config, and plan.Diff applies
+	// them.
 	if ch := v.cell(rec, cChannel); ch != "" {
 		switch {
 		case strings.EqualFold(ch, plan.ChannelCallerName):
@@ -125,10 +127,7 @@ func (v *rowValidator) validate(res *chunkResult, line int, rec []string, out *p
 		}
 	}
 
-	row.CallPurpose = v.opts.DefaultCallPurpose
-	if cp := v.cell(rec, cPurpose); cp != "" {
-		row.CallPurpose = cp
-	}
+	row.CallPurpose = v.cell(rec, cPurpose)
 
 	if ac := v.cell(rec, cAuth); ac != "" {
 		b, ok := parseBool(ac)

@@ -384,7 +384,7 @@ func (vr *vendorRun) nextChecks(readBatch int) (batch []*node, statesOnly bool) 
 	if vr.sr != nil {
 		var rest []*node
 		for _, n := range vr.checks {
-			if needsDetails(n.rec.Op) {
+			if n.rec.Op.NeedsDetails() {
 				rest = append(rest, n)
 			} else {
 				batch = append(batch, n)
@@ -613,7 +613,7 @@ func (r *runner) checked(ev event) {
 		}
 		vr.sum.Checked++
 		n.as.last = r.cfg.Now()
-		if Matches(live, present, n.rec.Op) {
+		if n.rec.Op.SatisfiedBy(live, present) {
 			vr.sum.CheckedDone++
 			r.done(n, live.ID, &updates)
 			continue

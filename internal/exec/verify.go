@@ -118,7 +118,7 @@ func (r *runner) verify() {
 		}
 		for _, n := range c.nodes {
 			live, present := c.states[n.rec.Op.Number]
-			if why := Mismatch(live, present, n.rec.Op); why != "" {
+			if why := n.rec.Op.Mismatch(live, present); why != "" {
 				vr.sum.VerifyFailed++
 				reason := "verify: live state differs: " + why
 				r.log.Warn("verification found a difference", "op", n.rec.Op.ID, "reason", reason)
@@ -138,7 +138,7 @@ func (r *runner) verify() {
 // vendor has no StateReader, and those whose states are enough.
 func splitByDetails(vr *vendorRun, order []string, byNumber map[string][]*node) (detailed, states []string) {
 	for _, num := range order {
-		if vr.sr == nil || slices.ContainsFunc(byNumber[num], func(n *node) bool { return needsDetails(n.rec.Op) }) {
+		if vr.sr == nil || slices.ContainsFunc(byNumber[num], func(n *node) bool { return n.rec.Op.NeedsDetails() }) {
 			detailed = append(detailed, num)
 		} else {
 			states = append(states, num)

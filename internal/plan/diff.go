@@ -20,9 +20,10 @@ type Options struct {
 	MaxDelete map[VendorName]Limit
 	// Force marks verdicts that are not OK as overridden (--force).
 	Force bool
-	// DefaultCallPurpose is the call purpose code a First Orion assignment
-	// carries when the CSV has no call_purpose_code column (or an empty
-	// cell the CSV reader did not default).
+	// DefaultCallPurpose is the call purpose code a First Orion number
+	// gets where the CSV names none (no call_purpose_code column, or an
+	// empty cell): the config's default_call_purpose_code. "" means
+	// DefaultCallPurposeCode.
 	DefaultCallPurpose string
 	// CreatedAt stamps the plan; zero means now.
 	CreatedAt time.Time
@@ -243,25 +244,15 @@ type differ struct {
 // resolveAll resolves every row's business unit and program.
 func (df *differ) resolveAll() RowErrors {
 	res := newResolver(df.inv.Hierarchy, df.cols)
-	chIdx := -1
-	if df.cols.Channel {
-		chIdx = headerIndex(df.d.Header, colChannel)
-	}
 	df.targetOf = make([]int32, len(df.d.Rows))
 	var errs RowErrors
 	for i := range df.d.Rows {
 		r := &df.d.Rows[i]
-		given := df.cols.Channel && r.Channel != ""
-		if given && chIdx >= 0 && chIdx < len(r.Record) && strings.TrimSpace(r.Record[chIdx]) == "" {
-			// The reader defaulted an empty cell to callerName; an empty
-			// cell means "the program's channel".
-			given = false
-		}
-		idx := res.resolve(r, given)
+		idx := res.resolve(r)
 		out := &res.results[idx]
 		for _, e := range out.errs {
-			e.Line = r.Line
-			errs = append(errs, e)
+			e.Path, e.Line = df.d.Path, r.Line
+			errs = append(errs, &e)
 		}
 		df.targetOf[i] = idx
 		if out.t.inactive {
@@ -336,7 +327,7 @@ func (df *differ) oneUCRow(r *Row) {
 	activateID := ""
 	switch {
 	case status == StatusInService:
-	case activatable[status]:
+	case Activatable(status):
 		activating = true
 		activateID = df.ou.add(Op{Vendor: OneUC, Action: Activate, Number: r.Number,
 			Before: State{Status: status}, After: State{Status: StatusInService}}, r)
@@ -466,13 +457,18 @@ func placed(live *State, t *foTarget) bool {
 	return t.program == "" || live.Channel == t.channel
 }
 
-// callPurpose is the code the row wants, falling back to the configured
-// default.
+// callPurpose is the code the row wants: the one place the call purpose
+// default is applied (SPEC section 1). A row names a code only under a
+// managed call_purpose_code column and with a non-empty cell; otherwise the
+// configured default is taken, and DefaultCallPurposeCode without one.
 func (df *differ) callPurpose(r *Row) string {
-	if df.cols.CallPurpose && r.CallPurpose != "" {
+	switch {
+	case df.cols.CallPurpose && r.CallPurpose != "":
 		return r.CallPurpose
+	case df.opts.DefaultCallPurpose != "":
+		return df.opts.DefaultCallPurpose
 	}
-	return df.opts.DefaultCallPurpose
+	return DefaultCallPurposeCode
 }
 
 // foDelete plans the deletion of a number First Orion holds: from a row

@@ -285,13 +285,15 @@ func TestDiffRowErrors(t *testing.T) {
 		t.Fatalf("Diff error %v is not RowErrors", err)
 	}
 	want := []string{
-		`3: brand_program: program "Nope" not found in business unit "Sales"`,
-		`4: brand_business_unit: business unit "Salse" not found at First Orion (give its name as listed or its id)`,
-		`5: brand_business_unit: business unit name "REGION" is ambiguous: it names bu-east, bu-west; give the id`,
-		`6: brand_program: program "Care" is not in business unit "Sales" (it is in "Support")`,
-		`8: brand_program: a program needs a business unit`,
-		`9: brand_channel: channel "callerName" is not the channel of program "Logo" (callerImage)`,
+		`desired.csv:3: brand_program: program "Nope" not found in business unit "Sales"`,
+		`desired.csv:4: brand_business_unit: business unit "Salse" not found at First Orion (give its name as listed or its id)`,
+		`desired.csv:5: brand_business_unit: business unit name "REGION" is ambiguous: it names bu-east, bu-west; give the id`,
+		`desired.csv:6: brand_program: program "Care" is not in business unit "Sales" (it is in "Support")`,
+		`desired.csv:8: brand_program: a program needs a business unit`,
+		`desired.csv:9: brand_channel: channel "callerName" is not the channel of program "Logo" (callerImage)`,
 	}
+	// The planner's row errors are the reader's type: located in the file
+	// and printed as FILE:LINE: column: reason.
 	var got []string
 	for _, e := range rowErrs {
 		got = append(got, e.Error())
@@ -410,5 +412,69 @@ func TestDiffDeterministic(t *testing.T) {
 	p, _ := Diff(d, inv, opts)
 	if p.Digest() != first.Digest() {
 		t.Error("Digest depends on created_at")
+	}
+}
+
+// TestDiffDefaults: the channel and call purpose defaults are applied in
+// one place, the diff, to rows that name none (an empty cell, or a column
+// the header does not have), and never override what a row names.
+func TestDiffDefaults(t *testing.T) {
+	brand := Columns{BusinessUnit: true, Program: true, Channel: true, CallPurpose: true}
+	noChannel := Columns{BusinessUnit: true, Program: true}
+	tests := []struct {
+		name      string
+		cols      Columns
+		row       Row
+		hierarchy bool
+		live      *State // a First Orion record of the number, nil: not held
+		opts      Options
+		want      string // the after of the one operation
+	}{
+		{"empty channel: the program's", brand, Row{BusinessUnit: "Sales", Program: "Logo"}, true, nil, Options{},
+			"business_unit=Sales; program=Logo; channel=callerImage; call_purpose_code=CS; authenticated_calls=false"},
+		{"no channel column: the program's", noChannel, Row{BusinessUnit: "Sales", Program: "Logo"}, true, nil, Options{},
+			"business_unit=Sales; program=Logo; channel=callerImage; call_purpose_code=CS; authenticated_calls=false"},
+		{"cell ignored without its column", noChannel, Row{BusinessUnit: "Sales", Program: "Logo", Channel: ChannelCallerName}, true, nil, Options{},
+			"business_unit=Sales; program=Logo; channel=callerImage; call_purpose_code=CS; authenticated_calls=false"},
+		{"named channel kept", brand, Row{BusinessUnit: "Sales", Program: "Logo", Channel: ChannelCallerImage}, true, nil, Options{},
+			"business_unit=Sales; program=Logo; channel=callerImage; call_purpose_code=CS; authenticated_calls=false"},
+		{"no hierarchy: callerName", brand, Row{BusinessUnit: "bu-sales", Program: "p-logo"}, false, nil, Options{},
+			"business_unit=bu-sales; program=p-logo; channel=callerName; call_purpose_code=CS; authenticated_calls=false"},
+		{"no hierarchy: named channel kept", brand, Row{BusinessUnit: "bu-sales", Program: "p-logo", Channel: ChannelBlocking}, false, nil, Options{},
+			"business_unit=bu-sales; program=p-logo; channel=blocking; call_purpose_code=CS; authenticated_calls=false"},
+		{"empty call purpose: the configured default", brand, Row{BusinessUnit: "Sales"}, true, nil, Options{DefaultCallPurpose: "IS"},
+			"business_unit=Sales; call_purpose_code=IS; authenticated_calls=false"},
+		{"no call purpose column: the configured default", noChannel, Row{BusinessUnit: "Sales", CallPurpose: "SA"}, true, nil, Options{DefaultCallPurpose: "IS"},
+			"business_unit=Sales; call_purpose_code=IS; authenticated_calls=false"},
+		{"named call purpose kept", brand, Row{BusinessUnit: "Sales", CallPurpose: "SA"}, true, nil, Options{DefaultCallPurpose: "IS"},
+			"business_unit=Sales; call_purpose_code=SA; authenticated_calls=false"},
+		{"no configured default: CS", brand, Row{BusinessUnit: "Sales"}, true, nil, Options{},
+			"business_unit=Sales; call_purpose_code=CS; authenticated_calls=false"},
+		{"update to the configured default", brand, Row{BusinessUnit: "Sales"}, true,
+			ptr(foRec(n1, "bu-sales", "", "", "SA", false)), Options{DefaultCallPurpose: "IS"},
+			"call_purpose_code=IS"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.row.Number = n1
+			fo := inventoryOf(FirstOrion)
+			if tc.live != nil {
+				fo = inventoryOf(FirstOrion, *tc.live)
+			}
+			inv := &Inventories{FirstOrion: fo}
+			if tc.hierarchy {
+				inv.Hierarchy = testHierarchy()
+			}
+			p, err := Diff(desiredOf(tc.cols, tc.row), inv, tc.opts)
+			if err != nil {
+				t.Fatalf("Diff: %v", err)
+			}
+			if len(p.Ops) != 1 {
+				t.Fatalf("ops: %q", opLines(p))
+			}
+			if got := p.compact(p.Ops[0].After); got != tc.want {
+				t.Errorf("after = {%s}\n want {%s}", got, tc.want)
+			}
+		})
 	}
 }

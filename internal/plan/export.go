@@ -8,15 +8,6 @@ import (
 	"strconv"
 )
 
-// The desired-state CSV columns, in the order export writes them.
-var (
-	exportOneUCColumns = []string{"phone_number", "cnam",
-		"e911_street_address", "e911_extended_address", "e911_locality",
-		"e911_region", "e911_postal_code", "e911_caller_name"}
-	exportFirstOrionColumns = []string{colBusinessUnit, colProgram, colChannel,
-		"call_purpose_code", "authenticated_calls"}
-)
-
 // ExportTable is the live inventories written as a desired-state CSV:
 // `numsync export`. Planning an unedited export shows no changes.
 type ExportTable struct {
@@ -47,12 +38,12 @@ func Export(inv *Inventories) (*ExportTable, error) {
 	if inv == nil || (inv.OneUC == nil && inv.FirstOrion == nil) {
 		return nil, fmt.Errorf("export: no vendor configured")
 	}
-	t := &ExportTable{Header: []string{"phone_number"}}
+	t := &ExportTable{Header: []string{ColPhoneNumber}}
 	if inv.OneUC != nil {
-		t.Header = append(t.Header, exportOneUCColumns[1:]...)
+		t.Header = append(t.Header, oneUCColumns[1:]...)
 	}
 	if inv.FirstOrion != nil {
-		t.Header = append(t.Header, exportFirstOrionColumns...)
+		t.Header = append(t.Header, firstOrionColumns...)
 	}
 
 	var numbers []string

@@ -9,22 +9,6 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// OneUC states from which activation brings a number into service
-// (vendors.md: a number a search returned, or one the account holds as
-// reserved, available, port_in or aging). A number in any other state that
-// is not in_service cannot be activated and is reported instead.
-var activatable = map[string]bool{
-	"":          true, // not held: discovered by a search, then activated
-	"discovery": true,
-	"available": true,
-	"reserved":  true,
-	"port_in":   true,
-	"aging":     true,
-}
-
-// StatusInService is OneUC's state for a number the account owns and uses.
-const StatusInService = "in_service"
-
 // Default sizes for reading OneUC details.
 const (
 	// DefaultDetailBatch is how many numbers one Read call is given.
@@ -94,6 +78,9 @@ func Gather(ctx context.Context, src Sources) (*Inventories, error) {
 			if err != nil {
 				return err
 			}
+			// Its listing carries everything the plan compares, so the
+			// fingerprint is taken as listed (OneUC's once details are in).
+			fo.Fingerprint = Fingerprint(fo.Records)
 			inv.FirstOrion = fo
 			return nil
 		})

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -368,5 +369,57 @@ func TestFingerprintIgnoresOrder(t *testing.T) {
 	b["+12125550007"] = State{Number: "+12125550007", Status: "in_service", Updated: 8}
 	if Fingerprint(a) == Fingerprint(b) {
 		t.Error("fingerprint misses a changed record")
+	}
+}
+
+// TestGatherFingerprintsBothInventories: a saved plan records a fingerprint
+// of every inventory it was made from (SPEC section 4), First Orion's as
+// well as OneUC's, and it changes when the vendor's records do.
+func TestGatherFingerprintsBothInventories(t *testing.T) {
+	foRecords := []State{foRec(n1, "bu-sales", "p-retail", ChannelCallerName, "CS", false), foRec(n2, "bu-sales", "", "", "CS", true)}
+	gather := func(fo []State) *Plan {
+		t.Helper()
+		ou := &fakeVendor{name: OneUC, records: []State{listed(n1, "in_service", 1)}}
+		fov := &fakeFirstOrion{fakeVendor: &fakeVendor{name: FirstOrion, records: fo}, hierarchy: testHierarchy()}
+		d := desiredOf(Columns{BusinessUnit: true, Program: true}, Row{Number: n1, BusinessUnit: "Sales", Program: "Retail"})
+		inv, err := Gather(context.Background(), Sources{OneUC: ou, FirstOrion: fov, Desired: d})
+		if err != nil {
+			t.Fatalf("Gather: %v", err)
+		}
+		if want := Fingerprint(inv.FirstOrion.Records); inv.FirstOrion.Fingerprint != want {
+			t.Errorf("firstorion fingerprint = %q, want %q", inv.FirstOrion.Fingerprint, want)
+		}
+		if want := Fingerprint(inv.OneUC.Records); inv.OneUC.Fingerprint != want {
+			t.Errorf("oneuc fingerprint = %q, want %q", inv.OneUC.Fingerprint, want)
+		}
+		p, err := Diff(d, inv, Options{CreatedAt: testCreatedAt})
+		if err != nil {
+			t.Fatalf("Diff: %v", err)
+		}
+		return p
+	}
+	p := gather(foRecords)
+	var saved struct {
+		Vendors map[string]struct {
+			Fingerprint string `json:"fingerprint"`
+		} `json:"vendors"`
+	}
+	var buf strings.Builder
+	if err := p.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(buf.String()), &saved); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"oneuc", "firstorion"} {
+		if fp := saved.Vendors[v].Fingerprint; len(fp) != 64 {
+			t.Errorf("saved plan: vendors.%s.fingerprint = %q, want a SHA-256", v, fp)
+		}
+	}
+
+	changed := slices.Clone(foRecords)
+	changed[1].AuthCalls = ptr(false)
+	if q := gather(changed); q.Vendors[FirstOrion].Fingerprint == p.Vendors[FirstOrion].Fingerprint {
+		t.Error("firstorion fingerprint did not change with a record")
 	}
 }

@@ -102,22 +102,16 @@ func recordOf(header []string, r Row) []string {
 	return rec
 }
 
-// desiredOf builds a Desired from rows, numbering lines from 2 and
-// defaulting what the CSV reader defaults (channel, call purpose).
+// desiredOf builds a Desired from rows, numbering lines from 2, as the CSV
+// reader would: an empty channel or call purpose stays empty (Diff applies
+// their defaults).
 func desiredOf(cols Columns, rows ...Row) *Desired {
 	d := &Desired{Path: "desired.csv", SHA256: strings.Repeat("ab", 32), Header: headerFor(cols), Columns: cols}
 	for i, r := range rows {
 		if r.Line == 0 {
 			r.Line = i + 2
 		}
-		rec := recordOf(d.Header, r)
-		if r.Channel == "" {
-			r.Channel = ChannelCallerName
-		}
-		if r.CallPurpose == "" {
-			r.CallPurpose = "CS"
-		}
-		r.Record = rec
+		r.Record = recordOf(d.Header, r)
 		d.Rows = append(d.Rows, r)
 	}
 	return d

@@ -161,9 +161,9 @@ func (p *Plan) describe(op Op) string {
 	switch {
 	case op.Vendor == OneUC && op.Action == Activate:
 		if op.Before.Status == "" {
-			return "not on the account → in_service"
+			return "not on the account → " + StatusInService
 		}
-		return op.Before.Status + " → in_service"
+		return op.Before.Status + " → " + StatusInService
 	case op.Vendor == OneUC && op.Action == Update:
 		var parts []string
 		if op.After.CNAM != nil {

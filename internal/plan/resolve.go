@@ -6,45 +6,6 @@ import (
 	"strings"
 )
 
-// CSV column names the planner reports row errors under.
-const (
-	colBusinessUnit = "brand_business_unit"
-	colProgram      = "brand_program"
-	colChannel      = "brand_channel"
-)
-
-// RowError is a CSV row the plan cannot use: a business unit or program
-// that does not exist or is ambiguous, a channel that is not the program's.
-// It prints as "LINE: column: reason"; the caller puts the file name before
-// it.
-type RowError struct {
-	Line   int
-	Column string
-	Reason string
-}
-
-// Error prints "LINE: column: reason".
-func (e RowError) Error() string {
-	return fmt.Sprintf("%d: %s: %s", e.Line, e.Column, e.Reason)
-}
-
-// RowErrors is every RowError of one diff, in line order. Diff returns it
-// (as its error) instead of a plan: an unknown or ambiguous name is an
-// error before anything is sent.
-type RowErrors []RowError
-
-// Error prints one RowError a line.
-func (e RowErrors) Error() string {
-	var b strings.Builder
-	for i, re := range e {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(re.Error())
-	}
-	return b.String()
-}
-
 // foTarget is where a CSV row wants its number at First Orion, in ids.
 type foTarget struct {
 	// none: the number must not be at First Orion at all.
@@ -62,15 +23,15 @@ type foTarget struct {
 }
 
 // resolveKey is what a resolution depends on; rows sharing one are
-// resolved once (a million rows name a handful of programs).
+// resolved once (a million rows name a handful of programs). channel ""
+// is a row that names no channel: the program's own is taken.
 type resolveKey struct {
 	bu, program, channel string
-	channelGiven         bool
 }
 
 type resolveResult struct {
 	t    foTarget
-	errs []RowError // with Line 0, filled in per row
+	errs []RowError // with Path and Line unset, filled in per row
 }
 
 // resolver maps the names and ids written in the CSV to the live hierarchy.
@@ -168,11 +129,11 @@ func (r *resolver) program(bu *BusinessUnit, v string) (*Program, string) {
 }
 
 // resolve returns the index in r.results of where row wants its number.
-// channelGiven is false when the row's channel cell is empty or the column
-// absent: the program's own channel is then taken.
-func (r *resolver) resolve(row *Row, channelGiven bool) int32 {
-	k := resolveKey{bu: row.BusinessUnit, program: row.Program, channelGiven: channelGiven}
-	if channelGiven {
+// A row names a channel only under a managed brand_channel column and with
+// a non-empty cell; otherwise the program's own channel is taken.
+func (r *resolver) resolve(row *Row) int32 {
+	k := resolveKey{bu: row.BusinessUnit, program: row.Program}
+	if r.cols.Channel {
 		k.channel = row.Channel
 	}
 	if r.lastIdx >= 0 && k == r.last {
@@ -192,7 +153,7 @@ func (r *resolver) resolveUncached(k resolveKey) resolveResult {
 	var res resolveResult
 	if k.bu == "" {
 		if k.program != "" {
-			res.errs = append(res.errs, RowError{Column: colProgram, Reason: "a program needs a business unit"})
+			res.errs = append(res.errs, RowError{Column: ColBrandProgram, Reason: "a program needs a business unit"})
 			return res
 		}
 		res.t.none = true
@@ -202,16 +163,13 @@ func (r *resolver) resolveUncached(k resolveKey) resolveResult {
 	if !r.known {
 		res.t.bu, res.t.program = k.bu, k.program
 		if k.program != "" {
-			res.t.channel = k.channel
-			if res.t.channel == "" {
-				res.t.channel = ChannelCallerName
-			}
+			res.t.channel = channelOr(k.channel, "")
 		}
 		return res
 	}
 	bu, why := r.businessUnit(k.bu)
 	if bu == nil {
-		res.errs = append(res.errs, RowError{Column: colBusinessUnit, Reason: why})
+		res.errs = append(res.errs, RowError{Column: ColBrandBusinessUnit, Reason: why})
 		return res
 	}
 	res.t.bu = bu.ID
@@ -220,33 +178,29 @@ func (r *resolver) resolveUncached(k resolveKey) resolveResult {
 	}
 	p, why := r.program(bu, k.program)
 	if p == nil {
-		res.errs = append(res.errs, RowError{Column: colProgram, Reason: why})
+		res.errs = append(res.errs, RowError{Column: ColBrandProgram, Reason: why})
 		return res
 	}
 	res.t.program = p.ID
-	res.t.channel = p.Channel
+	res.t.channel = channelOr("", p.Channel)
 	res.t.inactive = !p.Active
-	if res.t.channel == "" {
-		res.t.channel = ChannelCallerName
-	}
-	if k.channelGiven && !strings.EqualFold(k.channel, res.t.channel) {
-		res.errs = append(res.errs, RowError{Column: colChannel,
+	if k.channel != "" && !strings.EqualFold(k.channel, res.t.channel) {
+		res.errs = append(res.errs, RowError{Column: ColBrandChannel,
 			Reason: fmt.Sprintf("channel %q is not the channel of program %q (%s)", k.channel, p.Name, res.t.channel)})
 	}
 	return res
 }
 
-// headerIndex returns the index of the header cell that names col after
-// the CSV's matching rules (case, spaces, '-' and ' ' as '_', a leading
-// byte-order mark), or -1.
-func headerIndex(header []string, col string) int {
-	for i, h := range header {
-		h = strings.TrimPrefix(h, "\ufeff")
-		h = strings.ToLower(strings.TrimSpace(h))
-		h = strings.NewReplacer("-", "_", " ", "_").Replace(h)
-		if h == col {
-			return i
-		}
+// channelOr is the one place the channel default is applied (SPEC section
+// 1): the channel the row names, else the program's own, else callerName
+// (the program's is not known without the hierarchy, or the vendor did not
+// say).
+func channelOr(row, program string) string {
+	switch {
+	case row != "":
+		return row
+	case program != "":
+		return program
 	}
-	return -1
+	return ChannelCallerName
 }

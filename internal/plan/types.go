@@ -61,13 +61,6 @@ func (a Action) Valid(v VendorName) bool {
 	return false
 }
 
-// Delivery channels of a First Orion program.
-const (
-	ChannelCallerName  = "callerName"
-	ChannelCallerImage = "callerImage"
-	ChannelBlocking    = "blocking"
-)
-
 // Address is an E911 service address in OneUC's field names.
 type Address struct {
 	StreetAddress   string `json:"street_address"`
@@ -122,9 +115,13 @@ type Row struct {
 	// must not be at First Orion at all.
 	BusinessUnit string
 	Program      string
-	// Channel is the delivery channel, defaulted to callerName.
+	// Channel is the delivery channel the row names, in the vendor's
+	// spelling (ChannelCallerName, …); "" when its cell is empty. Defaults
+	// are the plan's, applied in one place: Diff takes the program's own
+	// channel for a row that names none.
 	Channel string
-	// CallPurpose is the call purpose code, defaulted from config.
+	// CallPurpose is the call purpose code the row names; "" when its cell
+	// is empty, for which Diff takes Options.DefaultCallPurpose.
 	CallPurpose string
 	// AuthCalls is the authenticated-calls flag, default false.
 	AuthCalls bool
@@ -175,8 +172,9 @@ type State struct {
 	// Number is the E.164 number.
 	Number string `json:"number,omitempty"`
 
-	// Status is the vendor's state word: OneUC "in_service", "reserved", …;
-	// First Orion "PENDING", "APPROVED", "UNDER REVIEW".
+	// Status is the vendor's state word: OneUC StatusInService,
+	// StatusReserved, …; First Orion StatusPending, StatusApproved,
+	// StatusUnderReview (vocab.go).
 	Status string `json:"status,omitempty"`
 
 	// OneUC fields.

@@ -496,7 +496,7 @@ func (f *Fake) applyLocked(op plan.Op) plan.Result {
 	a := op.After
 	switch op.Action {
 	case plan.Activate:
-		next.Status = "in_service"
+		next.Status = plan.StatusInService
 	case plan.Release:
 		if !present {
 			return f.refuse(op, "bad_identifier", "number not on the account")
@@ -518,7 +518,7 @@ func (f *Fake) applyLocked(op plan.Op) plan.Result {
 			next.ID = f.newIDLocked()
 		}
 		if next.Status == "" {
-			next.Status = "PENDING"
+			next.Status = plan.StatusPending
 		}
 		next.BusinessUnit, next.Program, next.Channel = a.BusinessUnit, a.Program, a.Channel
 		if a.Program == "" {

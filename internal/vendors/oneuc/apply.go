@@ -188,9 +188,9 @@ func (c *Client) activate(ctx context.Context, ops []plan.Op, idx []int, results
 	for _, i := range idx {
 		op := ops[i]
 		switch {
-		case op.Before.Status == "in_service":
+		case plan.InService(op.Before):
 			// Activating an in_service number is a no-op at Kazoo.
-			st := plan.State{Number: op.Number, Status: "in_service"}
+			st := plan.State{Number: op.Number, Status: plan.StatusInService}
 			results[i] = plan.Result{OpID: op.ID, Outcome: plan.Done, After: &st}
 		case directActivation[op.Before.Status] || (op.Before.Status != "" &&
 			op.Before.Status != "released" && op.Before.Status != "deleted"):
@@ -399,7 +399,7 @@ func (c *Client) checkLive(ctx context.Context, ops []plan.Op, idx []int, result
 			continue
 		}
 		st, held := live[op.Number]
-		if held && st.Status == "in_service" {
+		if op.SatisfiedBy(st, held) {
 			results[i] = plan.Result{OpID: op.ID, Outcome: plan.Done, After: &st}
 			continue
 		}

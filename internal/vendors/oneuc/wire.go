@@ -458,16 +458,16 @@ func successVerdict(n string, raw json.RawMessage) verdict {
 	doc, err := decodeNumber(raw)
 	if err != nil {
 		// Listed under success but unreadable: the vendor says it worked.
-		return verdict{outcome: plan.Done, after: &plan.State{Number: n, Status: "in_service"}}
+		return verdict{outcome: plan.Done, after: &plan.State{Number: n, Status: plan.StatusInService}}
 	}
 	st := doc.state(n)
 	st.Detailed = false
 	st.CNAM = nil
 	st.E911 = nil
 	if st.Status == "" {
-		st.Status = "in_service"
+		st.Status = plan.StatusInService
 	}
-	if st.Status != "in_service" {
+	if !plan.InService(st) {
 		return verdict{outcome: plan.Unknown, err: &plan.VendorError{
 			Vendor: plan.OneUC, Number: n, Code: "unexpected_state",
 			Message: "activation answered success with state " + strconv.Quote(st.Status), Temporary: true}}
