@@ -72,7 +72,7 @@ func (e *env) readDesired(cfg *config.Config, path string, allowExtra bool) (*pl
 }
 
 // openJournal opens the configured journal, creating its directory.
-func (e *env) openJournal(ctx context.Context, cfg *config.Config) (*journal.Journal, error) {
+func (e *env) openJournal(ctx context.Context, cfg *config.Config) (journal.Store, error) {
 	path := cfg.Journal
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -86,7 +86,7 @@ func (e *env) openJournal(ctx context.Context, cfg *config.Config) (*journal.Jou
 // show). Only its path is needed of the config, so no credential is
 // required; a journal that does not exist is an error rather than a new
 // empty file.
-func (e *env) openExistingJournal(ctx context.Context) (*journal.Journal, error) {
+func (e *env) openExistingJournal(ctx context.Context) (journal.Store, error) {
 	cfg, _, err := e.loadConfigWith(config.LoadWithoutSecrets)
 	if err != nil {
 		return nil, err

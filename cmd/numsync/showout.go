@@ -78,7 +78,7 @@ func writeOps(w io.Writer, format string, run *journal.Run, ops []plan.OpRecord)
 // from, with the vendor's reasons in extra columns, one row per CSV line:
 // the file can be fixed in a spreadsheet and fed back (the extra columns
 // need --allow-extra-columns or deleting).
-func showFailedCSV(ctx context.Context, e *env, j *journal.Journal, run *journal.Run) error {
+func showFailedCSV(ctx context.Context, e *env, j journal.Store, run *journal.Run) error {
 	failed, err := j.FailedOps(ctx, run.ID)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ type ApplyRequest struct {
 	Saved   *plan.Plan
 
 	Vendors Vendors
-	Journal *journal.Journal
+	Journal journal.Store
 	// Concurrency per vendor (from the configuration).
 	Concurrency map[plan.VendorName]int
 	MaxAttempts int
@@ -88,31 +88,18 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyResult, error) {
 	j := req.Journal
 
 	res := &ApplyResult{}
-	run, found, err := j.FindUnfinished(ctx, csvDigest, planDigest)
+	found, err := j.Resume(ctx, journal.ResumeRequest{CSVDigest: csvDigest, PlanDigest: planDigest, RetryFailed: req.RetryFailed})
 	if err != nil {
 		return nil, err
 	}
-	if found {
-		if found, err = stillNewest(ctx, j, run.ID, req.Notice); err != nil {
-			return nil, err
-		}
+	if found.Superseded != 0 {
+		req.Notice("%s", supersededLine(found))
 	}
 	var records []plan.OpRecord
-	if found {
-		res.RunID, res.Resumed = run.ID, true
+	if run := found.Run; run != nil {
+		res.RunID, res.Resumed, records = run.ID, true, run.Ops
 		if res.Plan, err = plan.ReadPlan(bytes.NewReader(run.Plan)); err != nil {
 			return nil, fmt.Errorf("resume run %d: %w", run.ID, err)
-		}
-		if req.RetryFailed {
-			if _, err := j.ResetFailed(ctx, run.ID); err != nil {
-				return nil, err
-			}
-		}
-		if records, err = j.Ops(ctx, run.ID); err != nil {
-			return nil, err
-		}
-		if err := j.ResumeRun(ctx, run.ID); err != nil {
-			return nil, err
 		}
 		req.Notice("%s", resumeLine(run.ID, records))
 	} else {
@@ -166,11 +153,8 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyResult, error) {
 		// open so the next apply checks them before anything else.
 		return res, nil
 	}
-	if err := j.FinishRun(ctx, res.RunID, outcome, counts); err != nil {
+	if err := j.Finish(ctx, res.RunID, journal.End{Outcome: outcome, Counts: counts, Held: heldAfter(res.Plan, out.Ops)}); err != nil {
 		return res, err
-	}
-	if err := saveHistory(ctx, j, res.Plan, out.Ops); err != nil {
-		req.Log.Warn("could not record inventory sizes", "err", err)
 	}
 	return res, nil
 }
@@ -260,19 +244,15 @@ func startRun(ctx context.Context, req ApplyRequest, p *plan.Plan, res *ApplyRes
 	if err != nil {
 		return 0, nil, err
 	}
-	id, err := req.Journal.StartRun(ctx, info, p.Ops, records)
+	run, err := req.Journal.Start(ctx, journal.NewRun{Info: info, Ops: p.Ops, Records: records, Carried: carried})
 	if err != nil {
 		return 0, nil, err
 	}
 	if len(carried) > 0 {
-		if err := req.Journal.Record(ctx, id, carried); err != nil {
-			return 0, nil, err
-		}
 		res.CarriedFailures = len(carried)
 		req.Notice("%d operations failed for good in the previous run of this CSV and are not sent again (use --retry-failed)", len(carried))
 	}
-	ops, err := req.Journal.Ops(ctx, id)
-	return id, ops, err
+	return run.ID, run.Ops, nil
 }
 
 // previousFailures finds the operations of p that failed for good, with
@@ -283,29 +263,13 @@ func previousFailures(ctx context.Context, req ApplyRequest, csvDigest string, p
 	if req.RetryFailed || csvDigest == "" {
 		return nil, nil
 	}
-	runs, err := req.Journal.Runs(ctx, 20)
-	if err != nil {
-		return nil, err
-	}
-	var prev *journal.Run
-	for i := range runs {
-		if runs[i].CSVDigest == csvDigest && runs[i].FinishedAt != nil {
-			prev = &runs[i]
-			break
-		}
-	}
-	if prev == nil || prev.Counts[string(plan.StateFailed)] == 0 {
-		return nil, nil
-	}
-	failed, err := req.Journal.FailedOps(ctx, prev.ID)
-	if err != nil {
+	prevID, failed, err := req.Journal.LastFailed(ctx, csvDigest)
+	if err != nil || len(failed) == 0 {
 		return nil, err
 	}
 	byID := map[string]plan.OpRecord{}
 	for _, f := range failed {
-		if f.Record.State == plan.StateFailed {
-			byID[f.Record.Op.ID] = f.Record
-		}
+		byID[f.Op.ID] = f
 	}
 	var out []plan.OpUpdate
 	for _, op := range p.Ops {
@@ -317,7 +281,7 @@ func previousFailures(ctx context.Context, req ApplyRequest, csvDigest string, p
 		if !strings.HasPrefix(reason, carriedPrefix) {
 			// Carried night after night, it keeps naming the run where
 			// the vendor refused instead of growing a prefix per run.
-			reason = fmt.Sprintf("%s%d: %s (not retried without --retry-failed)", carriedPrefix, prev.ID, reason)
+			reason = fmt.Sprintf("%s%d: %s (not retried without --retry-failed)", carriedPrefix, prevID, reason)
 		}
 		out = append(out, plan.OpUpdate{OpID: op.ID, State: plan.StateFailed, Error: reason})
 	}
@@ -363,22 +327,25 @@ func missingVendors(recs []plan.OpRecord, have map[plan.VendorName]exec.VendorCo
 	return out
 }
 
-// saveHistory records how many numbers each vendor holds after the run:
-// what the plan saw, plus what the run added, less what it removed. The
-// next plan compares its listing with it to catch a collapsed inventory.
-func saveHistory(ctx context.Context, j *journal.Journal, p *plan.Plan, ops []plan.OpRecord) error {
+// heldAfter is how many numbers each vendor holds after the run: what the
+// plan saw, plus what the run added, less what it removed, for each vendor
+// whose listing was whole. The next plan compares its listing with it to
+// catch a collapsed inventory.
+func heldAfter(p *plan.Plan, ops []plan.OpRecord) map[plan.VendorName]int {
 	if p == nil {
 		return nil
 	}
 	held := map[plan.VendorName]int{}
 	for name, vs := range p.Vendors {
-		if !vs.Complete {
-			continue
+		if vs.Complete {
+			held[name] = vs.Held
 		}
-		held[name] = vs.Held
 	}
 	for _, o := range ops {
 		if o.State != plan.StateDone {
+			continue
+		}
+		if _, ok := held[o.Op.Vendor]; !ok {
 			continue
 		}
 		switch {
@@ -390,33 +357,26 @@ func saveHistory(ctx context.Context, j *journal.Journal, p *plan.Plan, ops []pl
 			held[plan.FirstOrion]++
 		}
 	}
-	var errs []error
 	for name, n := range held {
-		if _, ok := p.Vendors[name]; !ok || !p.Vendors[name].Complete {
-			continue
-		}
-		errs = append(errs, j.SetCount(ctx, name, max(n, 0)))
+		held[name] = max(n, 0)
+	}
+	return held
+}
+
+// saveHistory records heldAfter for a run that sent nothing.
+func saveHistory(ctx context.Context, j journal.Store, p *plan.Plan, ops []plan.OpRecord) error {
+	var errs []error
+	for name, n := range heldAfter(p, ops) {
+		errs = append(errs, j.SetCount(ctx, name, n))
 	}
 	return errors.Join(errs...)
 }
 
-// OutcomeSuperseded closes an unfinished run that a later run overtook.
-const OutcomeSuperseded = "superseded"
-
-// stillNewest reports whether the unfinished run id may be resumed: only
-// while no later run exists. A later run (of another CSV or plan) may have
-// changed the numbers the old run's pending operations were planned
-// against, so resuming it could undo that run's work; it is closed as
-// superseded and the caller plans afresh from the live state, which also
-// settles whatever the old run left "sent".
-func stillNewest(ctx context.Context, j *journal.Journal, id int64, notice func(string, ...any)) (bool, error) {
-	newest, err := j.Runs(ctx, 1)
-	if err != nil {
-		return false, err
-	}
-	if len(newest) == 0 || newest[0].ID == id {
-		return true, nil
-	}
-	notice("run %d of this input was left unfinished, but run %d came after it: planning afresh from the live state instead of resuming it", id, newest[0].ID)
-	return false, j.FinishRun(ctx, id, OutcomeSuperseded, nil)
+// supersededLine tells the operator why an unfinished run of this input was
+// not resumed: a later run may have changed the numbers its pending
+// operations were planned against, so resuming it could undo that run's
+// work; planning afresh from the live state also settles whatever the old
+// run left "sent".
+func supersededLine(r journal.Resumption) string {
+	return fmt.Sprintf("run %d of this input was left unfinished, but run %d came after it: planning afresh from the live state instead of resuming it", r.Superseded, r.SupersededBy)
 }

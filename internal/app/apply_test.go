@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,13 +12,14 @@ import (
 
 // finishedRun journals a finished run of csvDigest whose operations ended
 // in the given states (op id → state, reason).
-func finishedRun(t *testing.T, j *journal.Journal, csvDigest string, ops []plan.Op, end map[string][2]string) int64 {
+func finishedRun(t *testing.T, j journal.Store, csvDigest string, ops []plan.Op, end map[string][2]string) int64 {
 	t.Helper()
 	ctx := context.Background()
-	id, err := j.StartRun(ctx, journal.RunInfo{CSVPath: "n.csv", CSVDigest: csvDigest, Plan: []byte("{}")}, ops, nil)
+	run, err := j.Start(ctx, journal.NewRun{Info: journal.RunInfo{CSVPath: "n.csv", CSVDigest: csvDigest, Plan: []byte("{}")}, Ops: ops})
 	if err != nil {
 		t.Fatal(err)
 	}
+	id := run.ID
 	var ups []plan.OpUpdate
 	counts := map[string]int{}
 	for _, op := range ops {
@@ -33,7 +33,7 @@ func finishedRun(t *testing.T, j *journal.Journal, csvDigest string, ops []plan.
 	if err := j.Record(ctx, id, ups); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.FinishRun(ctx, id, "failed", counts); err != nil {
+	if err := j.Finish(ctx, id, journal.End{Outcome: "failed", Counts: counts}); err != nil {
 		t.Fatal(err)
 	}
 	return id
@@ -138,25 +138,34 @@ func TestUnfinishedRunOvertakenIsNotResumed(t *testing.T) {
 	}
 	defer j.Close()
 	op := plan.Op{ID: plan.OpID(plan.OneUC, plan.Activate, "+12125550100"), Vendor: plan.OneUC, Action: plan.Activate, Number: "+12125550100"}
-	a, err := j.StartRun(ctx, journal.RunInfo{CSVDigest: "aaaa", PlanDigest: "pa"}, []plan.Op{op}, nil)
-	if err != nil {
-		t.Fatal(err)
+	begin := func(csv, pl string) int64 {
+		t.Helper()
+		run, err := j.Start(ctx, journal.NewRun{Info: journal.RunInfo{CSVDigest: csv, PlanDigest: pl, Plan: []byte("{}")}, Ops: []plan.Op{op}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run.ID
 	}
-	if ok, err := stillNewest(ctx, j, a, func(string, ...any) {}); err != nil || !ok {
-		t.Fatalf("the only run must be resumable: ok=%v err=%v", ok, err)
+	a := begin("aaaa", "pa")
+	if r, err := j.Resume(ctx, journal.ResumeRequest{CSVDigest: "aaaa"}); err != nil || r.Run == nil || r.Run.ID != a {
+		t.Fatalf("the only run must be resumable: %+v err=%v", r, err)
 	}
-	if _, err := j.StartRun(ctx, journal.RunInfo{CSVDigest: "bbbb", PlanDigest: "pb"}, []plan.Op{op}, nil); err != nil {
-		t.Fatal(err)
+	b := begin("bbbb", "pb")
+	r, err := j.Resume(ctx, journal.ResumeRequest{CSVDigest: "aaaa"})
+	if err != nil || r.Run != nil {
+		t.Fatalf("an overtaken run must not be resumed: %+v err=%v", r, err)
 	}
-	var said string
-	ok, err := stillNewest(ctx, j, a, func(f string, args ...any) { said = fmt.Sprintf(f, args...) })
-	if err != nil || ok {
-		t.Fatalf("an overtaken run must not be resumed: ok=%v err=%v", ok, err)
+	if r.Superseded != a || r.SupersededBy != b {
+		t.Errorf("superseded %d by %d, want %d by %d", r.Superseded, r.SupersededBy, a, b)
 	}
-	if !strings.Contains(said, "planning afresh") {
+	if said := supersededLine(r); !strings.Contains(said, "planning afresh") {
 		t.Errorf("the operator is not told: %q", said)
 	}
-	if _, found, err := j.FindUnfinished(ctx, "aaaa", ""); err != nil || found {
-		t.Errorf("the overtaken run is still unfinished: found=%v err=%v", found, err)
+	if again, err := j.Resume(ctx, journal.ResumeRequest{CSVDigest: "aaaa"}); err != nil || again.Run != nil || again.Superseded != 0 {
+		t.Errorf("the overtaken run is still unfinished: %+v err=%v", again, err)
+	}
+	run, err := j.Run(ctx, a)
+	if err != nil || run.Outcome != journal.OutcomeSuperseded {
+		t.Errorf("run %d outcome %q (err %v), want %q", a, run.Outcome, err, journal.OutcomeSuperseded)
 	}
 }

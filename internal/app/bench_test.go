@@ -68,7 +68,7 @@ func benchLabs(b *testing.B, o labserver.Options) (*labserver.Server, string) {
 
 // benchJournal opens (and locks, as apply does) a journal in a temporary
 // directory.
-func benchJournal(b *testing.B) *journal.Journal {
+func benchJournal(b *testing.B) journal.Store {
 	b.Helper()
 	ctx := context.Background()
 	j, err := journal.Open(ctx, filepath.Join(b.TempDir(), "numsync.db"))
@@ -158,7 +158,7 @@ func readDesired(b *testing.B, cfg *config.Config, path string) *plan.Desired {
 }
 
 // planRequest is what `numsync plan` passes to app.MakePlan.
-func planRequest(b *testing.B, cfg *config.Config, d *plan.Desired, vs app.Vendors, j *journal.Journal) app.PlanRequest {
+func planRequest(b *testing.B, cfg *config.Config, d *plan.Desired, vs app.Vendors, j journal.Store) app.PlanRequest {
 	b.Helper()
 	prune, maxDelete, err := app.PlanOptions(cfg, false, "")
 	if err != nil {

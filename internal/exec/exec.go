@@ -30,7 +30,7 @@ import (
 )
 
 // Journal is what the executor writes to: the run's operation states.
-// *journal.Journal implements it. Calls come from one goroutine at a time.
+// journal.Store implements it. Calls come from one goroutine at a time.
 type Journal interface {
 	// MarkSent records, in one committed transaction, that the operations
 	// are about to be sent, and counts an attempt for each. The executor

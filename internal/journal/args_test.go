@@ -57,7 +57,7 @@ func TestStartRunStoresNoSecret(t *testing.T) {
 	ctx := context.Background()
 	j := openTest(t)
 	args := []string{"apply", "--desired", "d.csv", "--api-key", "TOPSECRET-1", "--secret=TOPSECRET-2"}
-	id, err := j.StartRun(ctx, RunInfo{CSVDigest: "c", Args: args}, nil, nil)
+	id, err := j.startRun(ctx, RunInfo{CSVDigest: "c", Args: args}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

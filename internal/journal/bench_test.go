@@ -24,7 +24,7 @@ func BenchmarkStartRun(b *testing.B) {
 	var start, read time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		id, err := j.StartRun(ctx, RunInfo{CSVDigest: "bench"}, ops, records)
+		id, err := j.startRun(ctx, RunInfo{CSVDigest: "bench"}, ops, records)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func benchMarkSentRecord(b *testing.B, opt ...Option) {
 	const batches = 200
 	ops := makeOps(batch * batches)
 	j := openTest(b, opt...)
-	id, err := j.StartRun(ctx, RunInfo{CSVDigest: "bench"}, ops, nil)
+	id, err := j.startRun(ctx, RunInfo{CSVDigest: "bench"}, ops, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

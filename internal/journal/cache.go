@@ -9,18 +9,13 @@ import (
 	"github.com/numsync/numsync/internal/plan"
 )
 
-// SetCount records how many numbers a vendor held at the end of a
-// successful run; LastCount returns it to the next plan.
-func (j *Journal) SetCount(ctx context.Context, v plan.VendorName, n int) error {
+// SetCount implements Store: how many numbers a vendor held at the end of
+// a run; LastCount returns it to the next plan.
+func (j *SQLite) SetCount(ctx context.Context, v plan.VendorName, n int) error {
 	if n < 0 {
 		return fmt.Errorf("journal: set count of %s: negative count %d", v, n)
 	}
-	err := j.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO history (vendor, count, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (vendor) DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at`,
-			string(v), n, nanos(j.now()))
-		return err
-	})
+	err := j.inTx(ctx, func(tx *sql.Tx) error { return setCountTx(ctx, tx, v, n, nanos(j.now())) })
 	if err != nil {
 		return fmt.Errorf("journal: set count of %s: %w", v, err)
 	}
@@ -28,7 +23,7 @@ func (j *Journal) SetCount(ctx context.Context, v plan.VendorName, n int) error 
 }
 
 // LastCount implements plan.History.
-func (j *Journal) LastCount(ctx context.Context, v plan.VendorName) (int, bool, error) {
+func (j *SQLite) LastCount(ctx context.Context, v plan.VendorName) (int, bool, error) {
 	var n int
 	err := j.r.QueryRowContext(ctx, `SELECT count FROM history WHERE vendor = ?`, string(v)).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -44,7 +39,7 @@ func (j *Journal) LastCount(ctx context.Context, v plan.VendorName) (int, bool, 
 // replacing earlier ones for the same numbers, in one transaction with
 // batched multi-row inserts (a million entries take seconds, not minutes).
 // An entry's Number is its key; an empty one is an error.
-func (j *Journal) SaveDetails(ctx context.Context, v plan.VendorName, states []plan.CachedState) error {
+func (j *SQLite) SaveDetails(ctx context.Context, v plan.VendorName, states []plan.CachedState) error {
 	if len(states) == 0 {
 		return nil
 	}
@@ -93,7 +88,7 @@ func (j *Journal) SaveDetails(ctx context.Context, v plan.VendorName, states []p
 // Details implements plan.DetailCache: every cached entry of the vendor,
 // keyed by number. Each entry's State.Number and State.Updated are its
 // Number and Updated (the cache keeps one of each).
-func (j *Journal) Details(ctx context.Context, v plan.VendorName) (map[string]plan.CachedState, error) {
+func (j *SQLite) Details(ctx context.Context, v plan.VendorName) (map[string]plan.CachedState, error) {
 	var total int
 	if err := j.r.QueryRowContext(ctx, `SELECT count(*) FROM details WHERE vendor = ?`, string(v)).Scan(&total); err != nil {
 		return nil, fmt.Errorf("journal: details of %s: %w", v, err)
@@ -123,4 +118,11 @@ func (j *Journal) Details(ctx context.Context, v plan.VendorName) (map[string]pl
 		return nil, fmt.Errorf("journal: details of %s: %w", v, err)
 	}
 	return out, nil
+}
+
+func setCountTx(ctx context.Context, tx *sql.Tx, v plan.VendorName, n int, now int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO history (vendor, count, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (vendor) DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at`,
+		string(v), n, now)
+	return err
 }

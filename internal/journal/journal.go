@@ -51,34 +51,31 @@ const (
 	fileMode fs.FileMode = 0o600
 )
 
-// Journal is an open journal file. It is safe for concurrent use by many
+// SQLite is an open journal file. It is safe for concurrent use by many
 // goroutines: all writes go through a single connection (SQLite has one
 // writer at a time anyway, and queueing in database/sql is cheaper and
 // fairer than retrying SQLITE_BUSY), reads through a small pool.
-type Journal struct {
+type SQLite struct {
 	path string
 	w    *sql.DB // one connection, BEGIN IMMEDIATE
 	r    *sql.DB // read-only pool
 	opts options
 
 	mu    sync.Mutex
-	locks map[*Lock]struct{} // held locks, whose heartbeats Close stops
+	locks map[*sqliteLock]struct{} // held locks, whose heartbeats Close stops
 }
 
 // Compile-time proof that the journal serves the planner's interfaces.
 var (
-	_ plan.History     = (*Journal)(nil)
-	_ plan.DetailCache = (*Journal)(nil)
+	_ plan.History     = (*SQLite)(nil)
+	_ plan.DetailCache = (*SQLite)(nil)
 )
 
 type options struct {
-	now        func() time.Time
-	heartbeat  time.Duration
-	staleAfter time.Duration
-	// alive reports whether a process of this host is still running; nil
-	// disables the check (see WithProcessCheck).
-	alive func(pid int) bool
-	sync  string
+	now       func() time.Time
+	heartbeat time.Duration
+	lock      LockPolicy
+	sync      string
 }
 
 // Option changes how Open sets up a journal. The defaults suit production;
@@ -104,22 +101,12 @@ func WithHeartbeat(d time.Duration) Option {
 	}
 }
 
-// WithStaleAfter sets how long a lock holder may stay silent before its lock
-// is taken over (default 2 minutes).
-func WithStaleAfter(d time.Duration) Option {
-	return func(o *options) {
-		if d > 0 {
-			o.staleAfter = d
-		}
-	}
-}
-
 // WithProcessCheck replaces the test of whether a process on this host is
 // still running, used to take over at once a lock whose holder ran on the
 // same host and has died (kill -9, then an immediate rerun). nil disables
 // the shortcut, leaving only the two-minute heartbeat rule.
 func WithProcessCheck(alive func(pid int) bool) Option {
-	return func(o *options) { o.alive = alive }
+	return func(o *options) { o.lock.Alive = alive }
 }
 
 // WithSynchronous sets SQLite's synchronous pragma ("FULL", the default,
@@ -139,13 +126,12 @@ func WithSynchronous(mode string) Option {
 // Open opens the journal at path, creating it (mode 0600) when it does not
 // exist, and brings its schema up to date. The -wal and -shm files SQLite
 // keeps beside it get the journal's own permission bits whatever the umask.
-func Open(ctx context.Context, path string, opt ...Option) (*Journal, error) {
+func Open(ctx context.Context, path string, opt ...Option) (*SQLite, error) {
 	o := options{
-		now:        time.Now,
-		heartbeat:  DefaultHeartbeat,
-		staleAfter: DefaultStaleAfter,
-		alive:      processAlive,
-		sync:       "FULL",
+		now:       time.Now,
+		heartbeat: DefaultHeartbeat,
+		lock:      LockPolicy{StaleAfter: DefaultStaleAfter, Alive: ProcessAlive},
+		sync:      "FULL",
 	}
 	for _, f := range opt {
 		f(&o)
@@ -172,7 +158,7 @@ func Open(ctx context.Context, path string, opt ...Option) (*Journal, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	j := &Journal{path: path, w: w, opts: o}
+	j := &SQLite{path: path, w: w, opts: o}
 	if err := j.migrate(ctx); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
@@ -194,12 +180,12 @@ func Open(ctx context.Context, path string, opt ...Option) (*Journal, error) {
 }
 
 // Path returns the journal's file name as given to Open.
-func (j *Journal) Path() string { return j.path }
+func (j *SQLite) Path() string { return j.path }
 
 // Close closes the journal. A Lock still held is not released (its row
 // stays until it goes stale, or until the next apply on this host sees its
 // process gone); release locks first. Close does stop their heartbeats.
-func (j *Journal) Close() error {
+func (j *SQLite) Close() error {
 	j.mu.Lock()
 	held := j.locks
 	j.locks = nil
@@ -274,7 +260,7 @@ func uriPath(p string) string {
 }
 
 // now returns the journal clock's time in UTC.
-func (j *Journal) now() time.Time { return j.opts.now().UTC() }
+func (j *SQLite) now() time.Time { return j.opts.now().UTC() }
 
 // nanos converts a time for storage.
 func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
@@ -285,7 +271,7 @@ func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 // inTx runs fn in one write transaction (BEGIN IMMEDIATE, so the write lock
 // is taken up front and a read-then-write inside fn cannot race another
 // process), committing when fn returns nil and rolling back otherwise.
-func (j *Journal) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (j *SQLite) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := j.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

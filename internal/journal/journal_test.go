@@ -36,12 +36,12 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 // openTest opens a journal in a fresh temporary directory.
-func openTest(t testing.TB, opt ...Option) *Journal {
+func openTest(t testing.TB, opt ...Option) *SQLite {
 	t.Helper()
 	return openAt(t, filepath.Join(t.TempDir(), "numsync.db"), opt...)
 }
 
-func openAt(t testing.TB, path string, opt ...Option) *Journal {
+func openAt(t testing.TB, path string, opt ...Option) *SQLite {
 	t.Helper()
 	j, err := Open(context.Background(), path, opt...)
 	if err != nil {

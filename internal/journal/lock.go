@@ -39,10 +39,34 @@ func (e *LockedError) Error() string {
 		e.Since.UTC().Format(time.RFC3339), e.LastBeat.UTC().Format(time.RFC3339))
 }
 
-// Lock is a held apply lock. A goroutine refreshes its heartbeat until
-// Release.
-type Lock struct {
-	j      *Journal
+// LockPolicy decides when a held lock may be taken over. It is shared by
+// every Store implementation, so "stale" means the same on each.
+type LockPolicy struct {
+	// StaleAfter is how long a holder may stay silent (no heartbeat)
+	// before its lock is taken over; DefaultStaleAfter.
+	StaleAfter time.Duration
+	// Alive reports whether a process of this host is still running (see
+	// ProcessAlive); nil disables the same-host shortcut.
+	Alive func(pid int) bool
+}
+
+// CanTakeOver reports whether cur, the current holder, may be taken over
+// by the holder by at now: it has been silent past StaleAfter, or it ran
+// on by's host under another process id that no longer exists (killed
+// without releasing: waiting StaleAfter would only delay the resume). A
+// different pid is required so a process never takes its own lock.
+func (p LockPolicy) CanTakeOver(cur *LockedError, by LockInfo, now time.Time) bool {
+	if now.Sub(cur.LastBeat) >= p.StaleAfter {
+		return true
+	}
+	return p.Alive != nil && cur.Holder.Host != "" && cur.Holder.Host == by.Host &&
+		cur.Holder.PID > 0 && cur.Holder.PID != by.PID && !p.Alive(cur.Holder.PID)
+}
+
+// sqliteLock is a held apply lock of a SQLite journal. A goroutine
+// refreshes its heartbeat until Release.
+type sqliteLock struct {
+	j      *SQLite
 	token  string
 	info   LockInfo
 	prev   *LockedError // the holder taken over, or nil
@@ -53,15 +77,10 @@ type Lock struct {
 	relErr error
 }
 
-// Lock takes the journal's apply lock for holder. When a live holder has it,
-// the error is a *LockedError naming that holder. A holder whose heartbeat
-// is older than the stale limit (two minutes), or that ran on this same host
-// under a process id that no longer exists, is taken over: the lock is
-// granted and TookOver reports whom it was taken from, for a warning.
-//
-// The check and the write happen in one BEGIN IMMEDIATE transaction, so of
-// any number of contenders, in this process or others, exactly one wins.
-func (j *Journal) Lock(ctx context.Context, holder LockInfo) (*Lock, error) {
+// Lock implements Locker. The check and the write happen in one BEGIN
+// IMMEDIATE transaction, so of any number of contenders, in this process
+// or others, exactly one wins.
+func (j *SQLite) Lock(ctx context.Context, holder LockInfo) (Lock, error) {
 	token, err := newToken()
 	if err != nil {
 		return nil, fmt.Errorf("journal: lock: %w", err)
@@ -81,7 +100,7 @@ func (j *Journal) Lock(ctx context.Context, holder LockInfo) (*Lock, error) {
 			return fmt.Errorf("read lock: %w", err)
 		default:
 			held := &LockedError{Holder: cur, Since: fromNanos(since), LastBeat: fromNanos(beat)}
-			if !j.stale(held, holder, now) {
+			if !j.opts.lock.CanTakeOver(held, holder, now) {
 				return held
 			}
 			prev = held
@@ -104,7 +123,7 @@ func (j *Journal) Lock(ctx context.Context, holder LockInfo) (*Lock, error) {
 	}
 
 	hbCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	l := &Lock{
+	l := &sqliteLock{
 		j:     j,
 		token: token,
 		info:  holder,
@@ -115,7 +134,7 @@ func (j *Journal) Lock(ctx context.Context, holder LockInfo) (*Lock, error) {
 	}
 	j.mu.Lock()
 	if j.locks == nil {
-		j.locks = map[*Lock]struct{}{}
+		j.locks = map[*sqliteLock]struct{}{}
 	}
 	j.locks[l] = struct{}{}
 	j.mu.Unlock()
@@ -123,24 +142,11 @@ func (j *Journal) Lock(ctx context.Context, holder LockInfo) (*Lock, error) {
 	return l, nil
 }
 
-// stale decides whether the current holder may be taken over by the new
-// one at now.
-func (j *Journal) stale(cur *LockedError, by LockInfo, now time.Time) bool {
-	if now.Sub(cur.LastBeat) >= j.opts.staleAfter {
-		return true
-	}
-	// Same host, and the holder's process is gone: it was killed without
-	// releasing (kill -9). Waiting two minutes would only delay the resume.
-	// A different pid is required so a process never takes its own lock.
-	return j.opts.alive != nil && cur.Holder.Host != "" && cur.Holder.Host == by.Host &&
-		cur.Holder.PID > 0 && cur.Holder.PID != by.PID && !j.opts.alive(cur.Holder.PID)
-}
-
 // heartbeat refreshes the lock's beat until stopped. A refresh that finds
 // the row no longer ours (taken over after we were silent too long) closes
 // lost and ends; a refresh that fails (a busy database) is tried again at
 // the next tick.
-func (l *Lock) heartbeat(ctx context.Context) {
+func (l *sqliteLock) heartbeat(ctx context.Context) {
 	defer close(l.done)
 	t := time.NewTicker(l.j.opts.heartbeat)
 	defer t.Stop()
@@ -158,7 +164,7 @@ func (l *Lock) heartbeat(ctx context.Context) {
 	}
 }
 
-func (l *Lock) beat(ctx context.Context) (ours bool, err error) {
+func (l *sqliteLock) beat(ctx context.Context) (ours bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*busyTimeout)
 	defer cancel()
 	err = l.j.inTx(ctx, func(tx *sql.Tx) error {
@@ -175,7 +181,7 @@ func (l *Lock) beat(ctx context.Context) (ours bool, err error) {
 
 // TookOver reports the holder this lock was taken over from, if any, so the
 // caller can warn about it.
-func (l *Lock) TookOver() (LockInfo, bool) {
+func (l *sqliteLock) TookOver() (LockInfo, bool) {
 	if l.prev == nil {
 		return LockInfo{}, false
 	}
@@ -184,18 +190,18 @@ func (l *Lock) TookOver() (LockInfo, bool) {
 
 // Previous returns the stale holder this lock was taken over from, with
 // when it took the lock and last beat, or nil.
-func (l *Lock) Previous() *LockedError { return l.prev }
+func (l *sqliteLock) Previous() *LockedError { return l.prev }
 
 // Lost is closed when a heartbeat finds the lock taken over by someone else
 // (this process was silent past the stale limit). The holder should stop
 // sending: another apply now believes it owns the journal.
-func (l *Lock) Lost() <-chan struct{} { return l.lost }
+func (l *sqliteLock) Lost() <-chan struct{} { return l.lost }
 
 // Release stops the heartbeat and gives the lock up. It is idempotent, and
 // completes even when ctx is already cancelled (an interrupted apply must
 // still free the journal), bounded by a timeout. A lock already taken over
 // is left to its new holder.
-func (l *Lock) Release(ctx context.Context) error {
+func (l *sqliteLock) Release(ctx context.Context) error {
 	l.once.Do(func() {
 		l.stopHeartbeat()
 		l.j.mu.Lock()
@@ -216,7 +222,7 @@ func (l *Lock) Release(ctx context.Context) error {
 
 // stopHeartbeat ends the heartbeat goroutine and waits for it, so no
 // refresh can race the release or the closing of the database.
-func (l *Lock) stopHeartbeat() {
+func (l *sqliteLock) stopHeartbeat() {
 	l.stop()
 	<-l.done
 }

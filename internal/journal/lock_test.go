@@ -18,7 +18,7 @@ var (
 )
 
 // twoJournals opens one file twice, as two processes would, sharing clock.
-func twoJournals(t *testing.T, opt ...Option) (*Journal, *Journal) {
+func twoJournals(t *testing.T, opt ...Option) (*SQLite, *SQLite) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "j.db")
 	return openAt(t, path, opt...), openAt(t, path, opt...)
@@ -237,7 +237,7 @@ func TestLockContendersExactlyOneWins(t *testing.T) {
 	clock.Advance(5 * time.Minute)
 
 	const procs, perProc = 4, 4
-	js := make([]*Journal, procs)
+	js := make([]*SQLite, procs)
 	for i := range js {
 		js[i] = openAt(t, path, WithClock(clock.Now), WithHeartbeat(time.Hour))
 	}
@@ -246,7 +246,7 @@ func TestLockContendersExactlyOneWins(t *testing.T) {
 		wg            sync.WaitGroup
 		start         = make(chan struct{})
 		mu            sync.Mutex
-		held          []*Lock
+		held          []Lock
 		other         []error
 	)
 	for p := range procs {
@@ -301,7 +301,7 @@ func TestCloseStopsHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-l.done:
+	case <-l.(*sqliteLock).done:
 	default:
 		t.Fatal("heartbeat still running after Close")
 	}

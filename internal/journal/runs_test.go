@@ -25,17 +25,17 @@ func testRecords() map[string][]string {
 }
 
 // startTestRun starts a run of the fixture's operations.
-func startTestRun(t testing.TB, j *Journal, info RunInfo) (int64, []plan.Op) {
+func startTestRun(t testing.TB, j *SQLite, info RunInfo) (int64, []plan.Op) {
 	t.Helper()
 	ops := loadOps(t)
-	id, err := j.StartRun(context.Background(), info, ops, testRecords())
+	id, err := j.startRun(context.Background(), info, ops, testRecords())
 	if err != nil {
-		t.Fatalf("StartRun: %v", err)
+		t.Fatalf("startRun: %v", err)
 	}
 	return id, ops
 }
 
-func states(t testing.TB, j *Journal, runID int64) map[string]plan.OpRecord {
+func states(t testing.TB, j *SQLite, runID int64) map[string]plan.OpRecord {
 	t.Helper()
 	recs, err := j.Ops(context.Background(), runID)
 	if err != nil {
@@ -100,7 +100,7 @@ func TestRunRoundTrip(t *testing.T) {
 	}
 
 	clock.Advance(time.Minute)
-	if err := j.FinishRun(ctx, id, OutcomeDone, map[string]int{"done": 5}); err != nil {
+	if err := j.finishRun(ctx, id, OutcomeDone, map[string]int{"done": 5}); err != nil {
 		t.Fatal(err)
 	}
 	run, err = j.Run(ctx, id)
@@ -108,7 +108,7 @@ func TestRunRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if run.FinishedAt == nil || !run.FinishedAt.Equal(clock.Now()) || run.Outcome != OutcomeDone {
-		t.Errorf("after FinishRun: finished %v outcome %q", run.FinishedAt, run.Outcome)
+		t.Errorf("after finishRun: finished %v outcome %q", run.FinishedAt, run.Outcome)
 	}
 	if !reflect.DeepEqual(run.Summary, map[string]int{"done": 5}) {
 		t.Errorf("Summary = %v", run.Summary)
@@ -120,8 +120,8 @@ func TestStartRunRejectsDuplicateIDs(t *testing.T) {
 	j := openTest(t)
 	ops := loadOps(t)
 	ops = append(ops, ops[0])
-	if _, err := j.StartRun(ctx, RunInfo{CSVDigest: "x"}, ops, nil); err == nil {
-		t.Fatal("StartRun with a duplicate operation id succeeded")
+	if _, err := j.startRun(ctx, RunInfo{CSVDigest: "x"}, ops, nil); err == nil {
+		t.Fatal("startRun with a duplicate operation id succeeded")
 	}
 	// The transaction rolled back: no half-written run is left behind.
 	runs, err := j.Runs(ctx, 0)
@@ -129,7 +129,7 @@ func TestStartRunRejectsDuplicateIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(runs) != 0 {
-		t.Errorf("%d runs after a failed StartRun, want 0", len(runs))
+		t.Errorf("%d runs after a failed startRun, want 0", len(runs))
 	}
 }
 
@@ -138,7 +138,7 @@ func TestStartRunManyOpsOrder(t *testing.T) {
 	ctx := context.Background()
 	j := openTest(t)
 	ops := makeOps(insertChunk*3 + 7)
-	id, err := j.StartRun(ctx, RunInfo{CSVDigest: "d"}, ops, nil)
+	id, err := j.startRun(ctx, RunInfo{CSVDigest: "d"}, ops, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,20 +234,20 @@ func TestBatchIsAtomic(t *testing.T) {
 	a, b := "oneuc/activate/+12125554200", "oneuc/update/+12125554201"
 	for _, tc := range []struct {
 		name string
-		call func(j *Journal, id int64) error
+		call func(j *SQLite, id int64) error
 	}{
-		{"MarkSent with an unknown id", func(j *Journal, id int64) error {
+		{"MarkSent with an unknown id", func(j *SQLite, id int64) error {
 			return j.MarkSent(context.Background(), id, []string{a, "oneuc/activate/+19999999999", b})
 		}},
-		{"MarkSent for another run", func(j *Journal, id int64) error {
+		{"MarkSent for another run", func(j *SQLite, id int64) error {
 			return j.MarkSent(context.Background(), id+1, []string{a})
 		}},
-		{"Record with an unknown id", func(j *Journal, id int64) error {
+		{"Record with an unknown id", func(j *SQLite, id int64) error {
 			return j.Record(context.Background(), id, []plan.OpUpdate{
 				{OpID: a, State: plan.StateDone}, {OpID: "nope", State: plan.StateDone}, {OpID: b, State: plan.StateDone},
 			})
 		}},
-		{"Record with an invalid state", func(j *Journal, id int64) error {
+		{"Record with an invalid state", func(j *SQLite, id int64) error {
 			return j.Record(context.Background(), id, []plan.OpUpdate{
 				{OpID: a, State: plan.StateDone}, {OpID: b, State: "finished"},
 			})
@@ -283,8 +283,8 @@ func TestRecordAfterCancel(t *testing.T) {
 	if err := j.Record(ctx, id, []plan.OpUpdate{{OpID: a, State: plan.StateDone}}); err != nil {
 		t.Fatalf("Record with a cancelled context: %v", err)
 	}
-	if err := j.FinishRun(ctx, id, OutcomeInterrupted, nil); err != nil {
-		t.Fatalf("FinishRun with a cancelled context: %v", err)
+	if err := j.finishRun(ctx, id, OutcomeInterrupted, nil); err != nil {
+		t.Fatalf("finishRun with a cancelled context: %v", err)
 	}
 	if got := states(t, j, id)[a].State; got != plan.StateDone {
 		t.Errorf("state %s, want done", got)
@@ -302,7 +302,7 @@ func TestConcurrentMarkSentRecord(t *testing.T) {
 	j := openTest(t)
 	const workers, batches, size = 8, 10, 20
 	ops := makeOps(workers * batches * size)
-	id, err := j.StartRun(ctx, RunInfo{CSVDigest: "c"}, ops, nil)
+	id, err := j.startRun(ctx, RunInfo{CSVDigest: "c"}, ops, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,11 +361,11 @@ func TestConcurrentJournalsOneFile(t *testing.T) {
 	j1, j2 := openAt(t, path), openAt(t, path)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
-	for i, j := range []*Journal{j1, j2} {
+	for i, j := range []*SQLite{j1, j2} {
 		wg.Go(func() {
 			for n := range 30 {
 				ops := makeOps(30)
-				id, err := j.StartRun(ctx, RunInfo{CSVDigest: fmt.Sprint(i, n)}, ops, nil)
+				id, err := j.startRun(ctx, RunInfo{CSVDigest: fmt.Sprint(i, n)}, ops, nil)
 				if err == nil {
 					err = j.MarkSent(ctx, id, []string{ops[0].ID, ops[1].ID})
 				}
@@ -392,15 +392,15 @@ func TestFindUnfinished(t *testing.T) {
 	csvRun, _ := startTestRun(t, j, RunInfo{CSVDigest: "csv-A"})
 	planRun, _ := startTestRun(t, j, RunInfo{CSVDigest: "csv-B", PlanDigest: "plan-B"})
 	doneRun, _ := startTestRun(t, j, RunInfo{CSVDigest: "csv-C"})
-	if err := j.FinishRun(ctx, doneRun, OutcomeDone, nil); err != nil {
+	if err := j.finishRun(ctx, doneRun, OutcomeDone, nil); err != nil {
 		t.Fatal(err)
 	}
 	interrupted, _ := startTestRun(t, j, RunInfo{CSVDigest: "csv-D"})
-	if err := j.FinishRun(ctx, interrupted, OutcomeInterrupted, nil); err != nil {
+	if err := j.finishRun(ctx, interrupted, OutcomeInterrupted, nil); err != nil {
 		t.Fatal(err)
 	}
 	failedRun, _ := startTestRun(t, j, RunInfo{CSVDigest: "csv-E"})
-	if err := j.FinishRun(ctx, failedRun, OutcomeFailed, nil); err != nil {
+	if err := j.finishRun(ctx, failedRun, OutcomeFailed, nil); err != nil {
 		t.Fatal(err)
 	}
 	older, _ := startTestRun(t, j, RunInfo{CSVDigest: "csv-F"})
@@ -423,7 +423,7 @@ func TestFindUnfinished(t *testing.T) {
 		{"empty digests match nothing", "", "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			run, ok, err := j.FindUnfinished(ctx, tc.csv, tc.plan)
+			run, ok, err := j.findUnfinished(ctx, tc.csv, tc.plan)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -440,7 +440,7 @@ func TestFindUnfinished(t *testing.T) {
 	_ = older
 
 	// Resuming reopens the interrupted run.
-	if err := j.ResumeRun(ctx, interrupted); err != nil {
+	if err := j.resumeRun(ctx, interrupted); err != nil {
 		t.Fatal(err)
 	}
 	run, err := j.Run(ctx, interrupted)
@@ -448,10 +448,10 @@ func TestFindUnfinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	if run.FinishedAt != nil || run.Outcome != "" || run.Resumes != 1 {
-		t.Errorf("after ResumeRun: finished %v outcome %q resumes %d", run.FinishedAt, run.Outcome, run.Resumes)
+		t.Errorf("after resumeRun: finished %v outcome %q resumes %d", run.FinishedAt, run.Outcome, run.Resumes)
 	}
-	if err := j.ResumeRun(ctx, 9999); !errors.Is(err, ErrNoRun) {
-		t.Errorf("ResumeRun of an unknown run: %v, want ErrNoRun", err)
+	if err := j.resumeRun(ctx, 9999); !errors.Is(err, ErrNoRun) {
+		t.Errorf("resumeRun of an unknown run: %v, want ErrNoRun", err)
 	}
 }
 
@@ -510,12 +510,12 @@ func TestResetFailedAndFailedOps(t *testing.T) {
 		t.Errorf("CSVHeader of an unknown run: %v, want ErrNoRun", err)
 	}
 
-	n, err := j.ResetFailed(ctx, id)
+	n, err := j.resetFailed(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 3 {
-		t.Errorf("ResetFailed = %d, want 3", n)
+		t.Errorf("resetFailed = %d, want 3", n)
 	}
 	got := states(t, j, id)
 	for opID, want := range map[string]plan.OpState{
@@ -523,7 +523,7 @@ func TestResetFailedAndFailedOps(t *testing.T) {
 		upd: plan.StateDone, move: plan.StatePending,
 	} {
 		if got[opID].State != want {
-			t.Errorf("%s: %s after ResetFailed, want %s", opID, got[opID].State, want)
+			t.Errorf("%s: %s after resetFailed, want %s", opID, got[opID].State, want)
 		}
 	}
 	if got[act].Attempts != 1 {

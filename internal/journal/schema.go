@@ -23,7 +23,7 @@ CREATE TABLE runs (
 	header      TEXT    NOT NULL DEFAULT '[]', -- JSON array: the CSV header row
 	plan        BLOB,                        -- saved-plan JSON
 	outcome     TEXT    NOT NULL DEFAULT '',
-	summary     TEXT    NOT NULL DEFAULT '{}', -- JSON object given to FinishRun
+	summary     TEXT    NOT NULL DEFAULT '{}', -- JSON object given to finishRun
 	resumes     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX runs_csv_digest  ON runs(csv_digest)  WHERE csv_digest  != '';
@@ -44,7 +44,7 @@ CREATE TABLE ops (
 	PRIMARY KEY (run_id, op_id)
 ) WITHOUT ROWID;
 
--- What an operation is, written once by StartRun, in plan order.
+-- What an operation is, written once by startRun, in plan order.
 CREATE TABLE op_bodies (
 	id         INTEGER PRIMARY KEY,
 	run_id     INTEGER NOT NULL,
@@ -93,7 +93,7 @@ CREATE TABLE details (
 // migrate brings the schema to the newest version, len(migrations). Each step runs in its own
 // write transaction that re-reads user_version, so two processes opening a
 // new journal at once apply each step exactly once.
-func (j *Journal) migrate(ctx context.Context) error {
+func (j *SQLite) migrate(ctx context.Context) error {
 	for {
 		done, err := j.migrateStep(ctx)
 		if err != nil {
@@ -105,7 +105,7 @@ func (j *Journal) migrate(ctx context.Context) error {
 	}
 }
 
-func (j *Journal) migrateStep(ctx context.Context) (done bool, err error) {
+func (j *SQLite) migrateStep(ctx context.Context) (done bool, err error) {
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
 		var v int
 		if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {

@@ -1,0 +1,128 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/numsync/numsync/internal/plan"
+)
+
+// MarkSent implements Lifecycle: one transaction, committed before the
+// request goes out, so if the process dies before the answer is journaled
+// the rerun knows to check the live state before sending again.
+func (j *SQLite) MarkSent(ctx context.Context, runID int64, opIDs []string) error {
+	if len(opIDs) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(opIDs))
+	seen := make(map[string]struct{}, len(opIDs))
+	for _, id := range opIDs {
+		if _, dup := seen[id]; !dup {
+			seen[id] = struct{}{}
+			ids = append(ids, id)
+		}
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return fmt.Errorf("journal: mark sent: %w", err)
+	}
+	now := nanos(j.now())
+	// One statement for the whole batch: with the pure-Go driver each
+	// execution costs more than the row updates themselves.
+	err = j.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE ops SET state = 'sent', attempts = attempts + 1, updated_at = ?
+			WHERE run_id = ? AND op_id IN (SELECT value FROM json_each(?))`, now, runID, string(list))
+		if err != nil {
+			return err
+		}
+		return allOps(ctx, tx, res, runID, ids)
+	})
+	if err != nil {
+		return fmt.Errorf("journal: mark sent: %w", err)
+	}
+	return nil
+}
+
+// Record implements Lifecycle. It completes even when ctx is already
+// cancelled, bounded by a timeout: an answer the vendor gave must reach the
+// journal, or the rerun would have to check those numbers again.
+func (j *SQLite) Record(ctx context.Context, runID int64, updates []plan.OpUpdate) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	err := j.inTx(ctx, func(tx *sql.Tx) error { return j.recordTx(ctx, tx, runID, updates) })
+	if err != nil {
+		return fmt.Errorf("journal: record: %w", err)
+	}
+	return nil
+}
+
+// recordTx applies updates inside tx: each operation's new state, its
+// error text (cleared when empty) and, when not empty, its vendor
+// reference. An unknown id or state is an error (the caller rolls back);
+// when an id appears more than once, its last update counts.
+func (j *SQLite) recordTx(ctx context.Context, tx *sql.Tx, runID int64, updates []plan.OpUpdate) error {
+	rows := make([][4]string, 0, len(updates))
+	ids := make([]string, 0, len(updates))
+	pos := make(map[string]int, len(updates))
+	for _, u := range updates {
+		if !validState(u.State) {
+			return fmt.Errorf("operation %s: invalid state %q", u.OpID, u.State)
+		}
+		row := [4]string{u.OpID, string(u.State), u.Ref, u.Error}
+		if i, dup := pos[u.OpID]; dup {
+			rows[i] = row
+			continue
+		}
+		pos[u.OpID] = len(rows)
+		rows = append(rows, row)
+		ids = append(ids, u.OpID)
+	}
+	list, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	// MATERIALIZED makes the batch the outer loop, each row one primary
+	// key lookup; left to itself the planner scans the run's operations
+	// once per row of the batch.
+	res, err := tx.ExecContext(ctx, `WITH u AS MATERIALIZED (
+			SELECT value ->> 0 AS id, value ->> 1 AS state, value ->> 2 AS ref, value ->> 3 AS err
+			FROM json_each(?))
+		UPDATE ops SET state = u.state,
+			ref = CASE WHEN u.ref = '' THEN ops.ref ELSE u.ref END,
+			last_error = u.err, updated_at = ?
+		FROM u WHERE ops.run_id = ? AND ops.op_id = u.id`, string(list), nanos(j.now()), runID)
+	if err != nil {
+		return err
+	}
+	return allOps(ctx, tx, res, runID, ids)
+}
+
+// allOps checks that a batch update touched every one of the (distinct)
+// ids; when it did not, it names one that is missing, and the caller rolls
+// the batch back.
+func allOps(ctx context.Context, tx *sql.Tx, res sql.Result, runID int64, ids []string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == int64(len(ids)) {
+		return nil
+	}
+	for _, id := range ids {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM ops WHERE run_id = ? AND op_id = ?`, runID, id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("run %d has no operation %q", runID, id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("run %d: %d of %d operations updated", runID, n, len(ids))
+}

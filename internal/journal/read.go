@@ -1,0 +1,213 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/numsync/numsync/internal/plan"
+)
+
+const runCols = `id, started_at, finished_at, csv_path, csv_digest, plan_digest, args, header, outcome, summary, resumes`
+
+// Run returns one run with its plan and per-state counts. An unknown id
+// gives an error wrapping ErrNoRun.
+func (j *SQLite) Run(ctx context.Context, id int64) (*Run, error) {
+	rows, err := j.r.QueryContext(ctx, `SELECT `+runCols+`, plan FROM runs WHERE id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("journal: run %d: %w", id, err)
+	}
+	runs, err := scanRuns(rows, true)
+	if err != nil {
+		return nil, fmt.Errorf("journal: run %d: %w", id, err)
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("journal: run %d: %w", id, ErrNoRun)
+	}
+	if err := j.fillCounts(ctx, runs); err != nil {
+		return nil, fmt.Errorf("journal: run %d: %w", id, err)
+	}
+	return &runs[0], nil
+}
+
+// Runs returns up to limit runs, newest first, with per-state counts and
+// without their plans. A limit of 0 or less means all.
+func (j *SQLite) Runs(ctx context.Context, limit int) ([]Run, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := j.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("journal: list runs: %w", err)
+	}
+	runs, err := scanRuns(rows, false)
+	if err != nil {
+		return nil, fmt.Errorf("journal: list runs: %w", err)
+	}
+	if err := j.fillCounts(ctx, runs); err != nil {
+		return nil, fmt.Errorf("journal: list runs: %w", err)
+	}
+	return runs, nil
+}
+
+func scanRuns(rows *sql.Rows, withPlan bool) ([]Run, error) {
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var (
+			r                     Run
+			started               int64
+			finished              sql.NullInt64
+			args, header, summary string
+			dest                  = []any{&r.ID, &started, &finished, &r.CSVPath, &r.CSVDigest, &r.PlanDigest,
+				&args, &header, &r.Outcome, &summary, &r.Resumes}
+		)
+		if withPlan {
+			dest = append(dest, &r.Plan)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		r.StartedAt = fromNanos(started)
+		if finished.Valid {
+			t := fromNanos(finished.Int64)
+			r.FinishedAt = &t
+		}
+		if err := json.Unmarshal([]byte(args), &r.Args); err != nil {
+			return nil, fmt.Errorf("run %d: decode args: %w", r.ID, err)
+		}
+		if err := json.Unmarshal([]byte(header), &r.Header); err != nil {
+			return nil, fmt.Errorf("run %d: decode header: %w", r.ID, err)
+		}
+		if err := json.Unmarshal([]byte(summary), &r.Summary); err != nil {
+			return nil, fmt.Errorf("run %d: decode summary: %w", r.ID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// fillCounts sets Counts on each run with one grouped query over the
+// operations' primary-key range of those runs.
+func (j *SQLite) fillCounts(ctx context.Context, runs []Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	idx := make(map[int64]*Run, len(runs))
+	lo, hi := runs[0].ID, runs[0].ID
+	for i := range runs {
+		r := &runs[i]
+		r.Counts = map[string]int{}
+		for _, s := range allStates {
+			r.Counts[string(s)] = 0
+		}
+		idx[r.ID] = r
+		lo, hi = min(lo, r.ID), max(hi, r.ID)
+	}
+	rows, err := j.r.QueryContext(ctx, `SELECT run_id, state, count(*) FROM ops WHERE run_id BETWEEN ? AND ? GROUP BY run_id, state`, lo, hi)
+	if err != nil {
+		return fmt.Errorf("count operations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id    int64
+			state string
+			n     int
+		)
+		if err := rows.Scan(&id, &state, &n); err != nil {
+			return fmt.Errorf("count operations: %w", err)
+		}
+		if r, ok := idx[id]; ok {
+			r.Counts[state] = n
+		}
+	}
+	return rows.Err()
+}
+
+// Ops returns a run's operations with their progress, in the plan's order.
+func (j *SQLite) Ops(ctx context.Context, runID int64) ([]plan.OpRecord, error) {
+	var out []plan.OpRecord
+	err := j.scanOps(ctx, runID, false, func(rec plan.OpRecord, _ []string) {
+		out = append(out, rec)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal: operations of run %d: %w", runID, err)
+	}
+	return out, nil
+}
+
+// FailedOps returns a run's failed and skipped operations, in the plan's
+// order, each with the CSV record of its row. A number with a failed
+// operation and a skipped dependent appears twice, with the same record;
+// writing rows back should keep one per CSV line.
+func (j *SQLite) FailedOps(ctx context.Context, runID int64) ([]FailedOp, error) {
+	var out []FailedOp
+	err := j.scanOps(ctx, runID, true,
+		func(rec plan.OpRecord, csv []string) {
+			out = append(out, FailedOp{Record: rec, CSVRecord: csv})
+		})
+	if err != nil {
+		return nil, fmt.Errorf("journal: failed operations of run %d: %w", runID, err)
+	}
+	return out, nil
+}
+
+// CSVHeader returns the CSV header row stored with a run.
+func (j *SQLite) CSVHeader(ctx context.Context, runID int64) ([]string, error) {
+	var header string
+	err := j.r.QueryRowContext(ctx, `SELECT header FROM runs WHERE id = ?`, runID).Scan(&header)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("journal: header of run %d: %w", runID, ErrNoRun)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: header of run %d: %w", runID, err)
+	}
+	var h []string
+	if err := json.Unmarshal([]byte(header), &h); err != nil {
+		return nil, fmt.Errorf("journal: header of run %d: %w", runID, err)
+	}
+	return h, nil
+}
+
+// scanOps calls fn for a run's operations (only failed and skipped ones
+// when failedOnly), in plan order.
+func (j *SQLite) scanOps(ctx context.Context, runID int64, failedOnly bool, fn func(plan.OpRecord, []string)) error {
+	q := `SELECT b.op, b.csv_record, o.state, o.attempts, o.ref, o.last_error, o.updated_at
+		FROM ops o JOIN op_bodies b ON b.id = o.body WHERE o.run_id = ?`
+	if failedOnly {
+		q += ` AND o.state IN ('failed', 'skipped')`
+	}
+	rows, err := j.r.QueryContext(ctx, q+` ORDER BY o.body`, runID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			rec     plan.OpRecord
+			body    []byte
+			csv     sql.NullString
+			state   string
+			updated int64
+		)
+		if err := rows.Scan(&body, &csv, &state, &rec.Attempts, &rec.Ref, &rec.LastError, &updated); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(body, &rec.Op); err != nil {
+			return fmt.Errorf("decode operation: %w", err)
+		}
+		rec.State = plan.OpState(state)
+		rec.UpdatedAt = fromNanos(updated)
+		var cells []string
+		if csv.Valid {
+			if err := json.Unmarshal([]byte(csv.String), &cells); err != nil {
+				return fmt.Errorf("decode record of %s: %w", rec.Op.ID, err)
+			}
+		}
+		fn(rec, cells)
+	}
+	return rows.Err()
+}
