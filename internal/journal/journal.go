@@ -27,7 +27,8 @@ import (
 
 	"github.com/numsync/numsync/internal/plan"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Defaults for the apply lock (SPEC section 5).
@@ -145,7 +146,9 @@ func Open(ctx context.Context, path string, opt ...Option) (*SQLite, error) {
 
 	base := "file:" + uriPath(path)
 	ms := busyTimeout.Milliseconds()
-	wdsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(%s)&_pragma=cache_size(-32768)&_pragma=temp_store(memory)",
+	// journal_mode(WAL) is not among the connection's pragmas: it is set
+	// once, by setWAL, which retries where SQLite would fail at once.
+	wdsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)&_pragma=cache_size(-32768)&_pragma=temp_store(memory)",
 		base, ms, o.sync)
 	rdsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=query_only(1)", base, ms)
 
@@ -159,6 +162,10 @@ func Open(ctx context.Context, path string, opt ...Option) (*SQLite, error) {
 	w.SetConnMaxIdleTime(0)
 
 	j := &SQLite{path: path, w: w, opts: o}
+	if err := j.setWAL(ctx); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
 	if err := j.migrate(ctx); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
@@ -177,6 +184,43 @@ func Open(ctx context.Context, path string, opt ...Option) (*SQLite, error) {
 	r.SetMaxIdleConns(readConns)
 	j.r = r
 	return j, nil
+}
+
+// setWAL puts the journal in WAL mode, which persists in the file. Changing
+// a new file's journal mode needs it to itself: while another process
+// opens the same new file (two cron applies started together), SQLite
+// answers SQLITE_BUSY at once, without waiting out the busy timeout, so
+// the change is retried here, with short pauses, for up to busyTimeout.
+func (j *SQLite) setWAL(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	pause := 5 * time.Millisecond
+	for {
+		var mode string
+		err := j.w.QueryRowContext(ctx, `PRAGMA journal_mode=WAL`).Scan(&mode)
+		switch {
+		case err == nil && strings.EqualFold(mode, "wal"):
+			return nil
+		case err == nil:
+			return fmt.Errorf("set WAL mode: journal mode is %q", mode)
+		case !isBusy(err) || time.Now().After(deadline):
+			return fmt.Errorf("set WAL mode: %w", err)
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("set WAL mode: %w", ctx.Err())
+		case <-t.C:
+		}
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (or one of its
+// extended codes): another connection holds the lock needed.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // Path returns the journal's file name as given to Open.
