@@ -13,7 +13,7 @@ CHAOS_SEED    ?= 1
 # bash, for `set -o pipefail` in the bench recipe.
 SHELL     := /bin/bash
 
-.PHONY: all build test vet race fuzz-short fuzz bench lint demo chaos chaos-short clean
+.PHONY: all build test vet tidy race fuzz-short fuzz bench lint demo chaos chaos-short clean
 
 all: build
 
@@ -22,6 +22,11 @@ build:
 
 vet:
 	$(GO) vet ./...
+
+# go.mod and go.sum say exactly what the code imports (a direct import
+# marked "// indirect", or a module no longer used, fails the build).
+tidy:
+	$(GO) mod tidy -diff
 
 race:
 	$(GO) test -race -count=1 -timeout 15m ./...
@@ -35,7 +40,7 @@ fuzz-short:
 		$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
 
-test: vet race fuzz-short chaos-short
+test: tidy vet race fuzz-short chaos-short
 
 # A bounded soak (internal/tools/chaos): numsync lab with faults, a large
 # generated CSV, numsync SIGKILLed at random moments and rerun, then every
