@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	flag "github.com/spf13/pflag"
 
-	"github.com/numsync/numsync/internal/config"
+	"github.com/numsync/numsync/internal/plan"
 )
 
 // applyFlags are apply's own flags (SPEC section 3).
@@ -20,6 +20,10 @@ type applyFlags struct {
 	retryFailed       bool
 	maxDuration       time.Duration
 	allowExtraColumns bool
+
+	// maxDeleteLimit is maxDelete parsed, once, by checkApply; nil when
+	// the flag is not given.
+	maxDeleteLimit *plan.Limit
 }
 
 var applySpec = cmdSpec{
@@ -75,9 +79,11 @@ func checkApply(ctx context.Context, e *env, f applyFlags, pos []string) error {
 	}
 
 	if f.maxDelete != "" {
-		if _, err := config.ParseMaxDelete(f.maxDelete); err != nil {
+		lim, err := plan.ParseLimit(f.maxDelete)
+		if err != nil {
 			return &usageError{errors.New("--max-delete: " + err.Error())}
 		}
+		f.maxDeleteLimit = &lim
 	}
 	if f.maxDuration < 0 {
 		return &usageError{errors.New("--max-duration must be positive")}

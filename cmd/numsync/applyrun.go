@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -98,132 +97,126 @@ func (s *stopper) close() {
 	s.cancel()
 }
 
-// runApply is `numsync apply` once the flags are checked: it takes the
-// journal's lock and hands the work to app.Apply, then reports.
+// runApply is `numsync apply` once the flags are checked: it turns them
+// and the configuration into an app.ApplyRequest, runs the lifecycle
+// (app.Apply) and turns its outcome into output and an exit code.
 func runApply(ctx context.Context, e *env, cfg *config.Config, f applyFlags, planPath string) (*app.ApplyResult, error) {
-	req := app.ApplyRequest{
-		Concurrency:        map[plan.VendorName]int{},
-		MaxAttempts:        cfg.Retry.MaxAttempts,
-		Force:              f.force,
-		RetryFailed:        f.retryFailed,
-		DefaultCallPurpose: app.DefaultCallPurpose(cfg),
-		Args:               append([]string{"apply"}, e.args...),
-		Log:                e.logger(),
-		Notice:             func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) },
-	}
-	if cfg.OneUC != nil {
-		req.Concurrency[plan.OneUC] = cfg.OneUC.Concurrency
-	}
-	if cfg.FirstOrion != nil {
-		req.Concurrency[plan.FirstOrion] = cfg.FirstOrion.Concurrency
-	}
-	var err error
-	if req.Prune, req.MaxDelete, err = app.PlanOptions(cfg, f.prune, f.maxDelete); err != nil {
-		return nil, &usageError{err}
-	}
-	inputPath := f.desired
-	if planPath != "" {
-		inputPath = planPath
-		if req.Saved, err = readSavedPlan(planPath); err != nil {
-			return nil, err
-		}
-	} else if req.Desired, err = e.readDesired(cfg, f.desired, f.allowExtraColumns); err != nil {
+	req, inputPath, err := e.applyRequest(cfg, f, planPath)
+	if err != nil {
 		return nil, err
 	}
-	if req.Vendors, err = app.NewVendors(cfg, e.logger(), nil); err != nil {
-		return nil, err
-	}
-
 	j, err := e.openJournal(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer j.Close()
-	host, _ := os.Hostname()
-	lock, err := j.Lock(ctx, journal.LockInfo{Host: host, PID: os.Getpid(), Command: "apply " + inputPath})
-	var locked *journal.LockedError
-	if errors.As(err, &locked) {
-		return nil, withCode(ExitLocked, err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
-			e.logger().Warn("could not release the journal's lock; the next apply takes it over once it goes stale", "err", err)
-		}
-	}()
-	if prev, ok := lock.TookOver(); ok {
-		e.logger().Warn("took over the journal's lock from a holder that stopped heart-beating",
-			"host", prev.Host, "pid", prev.PID, "command", prev.Command)
-	}
 	req.Journal = j
 
 	stop, ctx := newStopper(ctx, f.maxDuration)
 	defer stop.close()
-	go func() {
-		select {
-		case <-lock.Lost():
-			e.logger().Error("another run took the journal's lock: stopping")
-			stop.stop(ExitLocked, "lock lost")
-		case <-stop.done:
-		}
-	}()
 	req.Stop = stop.ch
 	prog := newProgress(e)
 	req.OnProgress = prog.update
-	if e.execTweak != nil {
-		req.Exec = e.execTweak
-	}
-
 	res, err := app.Apply(ctx, req)
 	prog.finish()
+	return res, e.applyOutcome(res, err, inputPath, stop)
+}
+
+// applyRequest fills the lifecycle's request from the flags and the
+// configuration, reading the input (a saved plan or a desired state) and
+// building the vendor clients. It returns the input's path too.
+func (e *env) applyRequest(cfg *config.Config, f applyFlags, planPath string) (app.ApplyRequest, string, error) {
+	host, _ := os.Hostname()
+	req := app.ApplyRequest{
+		Concurrency:        concurrency(cfg),
+		MaxAttempts:        cfg.Retry.MaxAttempts,
+		Force:              f.force,
+		RetryFailed:        f.retryFailed,
+		DefaultCallPurpose: defaultCallPurpose(cfg),
+		Args:               append([]string{"apply"}, e.args...),
+		Log:                e.logger(),
+		Notice:             func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) },
+		Exec:               e.execTweak,
+	}
+	req.Prune, req.MaxDelete = planOptions(cfg, f.prune, f.maxDeleteLimit)
+	inputPath := f.desired
+	var err error
+	if planPath != "" {
+		inputPath = planPath
+		if req.Saved, err = readSavedPlan(planPath); err != nil {
+			return req, inputPath, err
+		}
+	} else if req.Desired, err = e.readDesired(cfg, f.desired, f.allowExtraColumns); err != nil {
+		return req, inputPath, err
+	}
+	if req.Vendors, err = newVendors(cfg, e.logger(), nil); err != nil {
+		return req, inputPath, err
+	}
+	req.Holder = journal.LockInfo{Host: host, PID: os.Getpid(), Command: "apply " + inputPath}
+	return req, inputPath, nil
+}
+
+// applyOutcome is the one place an apply's outcome becomes what the
+// operator sees: standard output and error, --report, --metrics-file and
+// the exit code.
+func (e *env) applyOutcome(res *app.ApplyResult, err error, inputPath string, stop *stopper) error {
 	if err != nil {
 		if res != nil && res.Exec != nil {
 			e.summarize(res, "error")
 		}
-		return res, e.planFailure(inputPath, err)
+		return e.planFailure(inputPath, err)
 	}
-	switch {
-	case res.Refused:
+	switch res.Outcome {
+	case app.OutcomeLocked:
+		return withCode(ExitLocked, res.Holder)
+	case app.OutcomeRefused:
 		e.printWarnings(res.Plan)
-		return res, refusal(res.Plan)
-	case len(res.Stale) > 0:
+		return refusal(res.Plan)
+	case app.OutcomeStale:
 		for _, s := range res.Stale {
 			fmt.Fprintf(e.stderr, "stale: %s %s (%s): %s\n", s.Vendor, s.Number, s.OpID, s.Differs)
 		}
-		return res, withCode(ExitStale, fmt.Errorf("the saved plan is stale: %d numbers changed since it was made; nothing was changed (make a new plan)", len(res.Stale)))
-	case res.NothingToDo:
+		return withCode(ExitStale, fmt.Errorf("the saved plan is stale: %d numbers changed since it was made; nothing was changed (make a new plan)", len(res.Stale)))
+	case app.OutcomeAlreadyApplied:
+		fmt.Fprintf(e.stdout, "%s was already applied in run %d (%s): nothing was sent.\n", inputPath, res.RunID, res.Applied.StartedAt.Local().Format(time.DateTime))
+		if n := res.Applied.Counts[string(plan.StateFailed)] + res.Applied.Counts[string(plan.StateSkipped)]; n > 0 {
+			fmt.Fprintf(e.stdout, "%d of its operations failed for good: 'numsync show %d --failed' lists them; make a new plan to try again.\n", n, res.RunID)
+		}
+		e.writeOutputs(res, res.Outcome.String())
+		return nil
+	case app.OutcomeNothingToDo:
 		e.printWarnings(res.Plan)
 		fmt.Fprintln(e.stdout, "Nothing to do: every managed number is in step.")
 		e.writeOutputs(res, "done")
-		return res, nil
+		return nil
 	}
 	if !res.Resumed {
 		e.printWarnings(res.Plan)
 	}
 	out := res.Exec
-	if out.Interrupted {
+	switch res.Outcome {
+	case app.OutcomeInterrupted, app.OutcomeLockLost:
 		code, why := stop.why()
-		if code == 0 {
+		switch {
+		case res.Outcome == app.OutcomeLockLost:
+			code, why = ExitLocked, "another run took the journal's lock"
+		case code == 0:
 			code, why = ExitSIGINT, "interrupted"
 		}
 		e.summarize(res, "interrupted")
-		return res, withCode(code, fmt.Errorf("stopped (%s) with requests in flight finished and journaled: run %d is resumable, run the same command again to resume", why, res.RunID))
-	}
-	outcome := "done"
-	if !out.Complete() {
-		outcome = "failed"
-	}
-	e.summarize(res, outcome)
-	if len(out.Unresolved) > 0 {
-		return res, withCode(ExitFailed, fmt.Errorf("%d operations were sent but their outcome could not be read back: run %d stays open and the next apply checks them first", len(out.Unresolved), res.RunID))
-	}
-	if len(out.Failed) > 0 {
+		return withCode(code, fmt.Errorf("stopped (%s) with requests in flight finished and journaled: run %d is resumable, run the same command again to resume", why, res.RunID))
+	case app.OutcomeUnresolved:
+		e.summarize(res, "failed")
+		return withCode(ExitFailed, fmt.Errorf("%d operations were sent but their outcome could not be read back: run %d stays open and the next apply checks them first", len(out.Unresolved), res.RunID))
+	case app.OutcomeFailed:
+		e.summarize(res, "failed")
 		listFailed(e.stderr, out.Failed)
-		return res, withCode(ExitFailed, fmt.Errorf("%d operations failed for good (run %d): 'numsync show %d --failed --format csv' writes them with their CSV rows", len(out.Failed), res.RunID, res.RunID))
+		return withCode(ExitFailed, fmt.Errorf("%d operations failed for good (run %d): 'numsync show %d --failed --format csv' writes them with their CSV rows", len(out.Failed), res.RunID, res.RunID))
+	case app.OutcomeDone:
+		e.summarize(res, "done")
+		return nil
 	}
-	return res, nil
+	return fmt.Errorf("apply ended with no known outcome (%s): this is a bug", res.Outcome)
 }
 
 func readSavedPlan(path string) (*plan.Plan, error) {
@@ -293,7 +286,7 @@ type failedReport struct {
 }
 
 func (e *env) writeOutputs(res *app.ApplyResult, outcome string) {
-	rep := applyReport{RunID: res.RunID, Outcome: outcome, Resumed: res.Resumed, NothingToDo: res.NothingToDo}
+	rep := applyReport{RunID: res.RunID, Outcome: outcome, Resumed: res.Resumed, NothingToDo: res.Outcome == app.OutcomeNothingToDo}
 	var sum exec.Summary
 	if res.Exec != nil {
 		sum = res.Exec.Summary

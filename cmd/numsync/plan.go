@@ -84,18 +84,15 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		return nil, err
 	}
 	defer j.Close()
-	vs, err := app.NewVendors(cfg, e.logger(), nil)
+	vs, err := newVendors(cfg, e.logger(), nil)
 	if err != nil {
 		return nil, err
 	}
-	prune, maxDelete, err := app.PlanOptions(cfg, f.prune, "")
-	if err != nil {
-		return nil, err
-	}
+	prune, maxDelete := planOptions(cfg, f.prune, nil)
 	p, _, err := app.MakePlan(ctx, app.PlanRequest{
 		Desired: d, Vendors: vs, Cache: j, History: j,
 		Prune: prune, MaxDelete: maxDelete,
-		DefaultCallPurpose: app.DefaultCallPurpose(cfg),
+		DefaultCallPurpose: defaultCallPurpose(cfg),
 	})
 	if err != nil {
 		return nil, e.planFailure(f.desired, err)

@@ -6,15 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/numsync/numsync/internal/exec"
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/plan"
 )
 
-// ApplyRequest is one `numsync apply`.
+// ApplyRequest is one `numsync apply`, everything decided: cmd/numsync
+// fills it from the flags and the configuration.
 type ApplyRequest struct {
 	// Exactly one of Desired (apply --desired) and Saved (apply PLAN.json).
 	Desired *plan.Desired
@@ -22,6 +23,9 @@ type ApplyRequest struct {
 
 	Vendors Vendors
 	Journal journal.Store
+	// Holder names this apply in the journal's lock, for the message a
+	// second apply prints.
+	Holder journal.LockInfo
 	// Concurrency per vendor (from the configuration).
 	Concurrency map[plan.VendorName]int
 	MaxAttempts int
@@ -46,49 +50,156 @@ type ApplyRequest struct {
 	Exec func(*exec.Config)
 }
 
+// Outcome is how an apply ended: what cmd/numsync turns into its output
+// and exit code, in one switch. The zero value is invalid, so a result
+// nobody decided cannot pass for success.
+type Outcome int
+
+// The outcomes of an apply.
+const (
+	outcomeInvalid Outcome = iota
+	// OutcomeDone: every operation done and verified.
+	OutcomeDone
+	// OutcomeNothingToDo: the plan had no operation; no run was started.
+	OutcomeNothingToDo
+	// OutcomeAlreadyApplied: the saved plan was applied by an earlier run
+	// (ApplyResult.RunID); nothing was sent.
+	OutcomeAlreadyApplied
+	// OutcomeFailed: the run went through; some operations failed for good
+	// (ApplyResult.Exec.Failed, carried failures included).
+	OutcomeFailed
+	// OutcomeUnresolved: some operations were sent and their outcome could
+	// not be read back (ApplyResult.Exec.Unresolved); the run stays open
+	// and the next apply checks them first.
+	OutcomeUnresolved
+	// OutcomeInterrupted: stopped by ApplyRequest.Stop with requests in
+	// flight finished and journaled; the run stays open, resumable.
+	OutcomeInterrupted
+	// OutcomeLockLost: another apply took the journal's lock over (this
+	// one was silent past the stale limit); sending stopped, the run stays
+	// open.
+	OutcomeLockLost
+	// OutcomeRefused: refused by the safety checks; nothing was sent.
+	OutcomeRefused
+	// OutcomeStale: the saved plan no longer matches the live state
+	// (ApplyResult.Stale); nothing was sent.
+	OutcomeStale
+	// OutcomeLocked: another apply holds the journal's lock
+	// (ApplyResult.Holder); nothing was read or sent.
+	OutcomeLocked
+)
+
+var outcomeNames = [...]string{
+	outcomeInvalid:        "invalid",
+	OutcomeDone:           "done",
+	OutcomeNothingToDo:    "nothing_to_do",
+	OutcomeAlreadyApplied: "already_applied",
+	OutcomeFailed:         "failed",
+	OutcomeUnresolved:     "unresolved",
+	OutcomeInterrupted:    "interrupted",
+	OutcomeLockLost:       "lock_lost",
+	OutcomeRefused:        "refused",
+	OutcomeStale:          "stale",
+	OutcomeLocked:         "locked",
+}
+
+// String is the outcome's name, as reports and metrics label it.
+func (o Outcome) String() string {
+	if o < 0 || int(o) >= len(outcomeNames) {
+		return fmt.Sprintf("Outcome(%d)", int(o))
+	}
+	return outcomeNames[o]
+}
+
+// Valid reports whether o is one of the outcomes above.
+func (o Outcome) Valid() bool { return o > outcomeInvalid && int(o) < len(outcomeNames) }
+
+// Success reports whether the outcome leaves every managed number as the
+// input asks: every operation done, nothing to do, or already applied.
+func (o Outcome) Success() bool {
+	return o == OutcomeDone || o == OutcomeNothingToDo || o == OutcomeAlreadyApplied
+}
+
 // ApplyResult is what an apply did.
 type ApplyResult struct {
+	// Outcome is how it ended; always valid when Apply returns no error.
+	Outcome Outcome
+	// RunID is the run applied; for OutcomeAlreadyApplied, the earlier run
+	// that applied the saved plan. 0 when no run was started.
 	RunID   int64
 	Resumed bool
 	// Plan is the plan applied (or refused, or found stale).
 	Plan *plan.Plan
-	// Refused is set when the safety verdict refused the plan: nothing was
-	// sent.
-	Refused bool
-	// Stale lists the numbers whose live state no longer matches a saved
-	// plan: nothing was sent.
+	// Stale lists, for OutcomeStale, the numbers whose live state no
+	// longer matches the saved plan.
 	Stale []Staleness
-	// NothingToDo is set when the plan had no operation.
-	NothingToDo bool
+	// Applied is, for OutcomeAlreadyApplied, the run that applied the plan.
+	Applied *journal.Run
+	// Holder is, for OutcomeLocked, who holds the journal's lock.
+	Holder *journal.LockedError
+	// TookOver is the stale holder whose lock this apply took over, or nil.
+	TookOver *journal.LockedError
 	// CarriedFailures counts operations not sent because they failed for
 	// good in the previous run of the same input (--retry-failed sends
 	// them).
 	CarriedFailures int
-	// Exec is the executor's result; nil when nothing was executed.
+	// DetailsSaved counts the OneUC numbers whose details the run wrote
+	// and read back into the journal's detail cache.
+	DetailsSaved int
+	// Exec is the executor's result, with the run's summary; nil when
+	// nothing was executed.
 	Exec *exec.Result
 }
 
-// Apply plans (or takes the saved plan), checks it, and executes it under
-// the journal, resuming the unfinished run of the same input when there is
-// one. The caller holds the journal's lock.
-func Apply(ctx context.Context, req ApplyRequest) (*ApplyResult, error) {
+// Apply is the apply lifecycle, start to end: it takes the journal's lock,
+// resumes the unfinished run of the same input (or closes it as superseded
+// when a later run overtook it), otherwise makes the plan (or checks the
+// saved one: already applied, refused, stale) and starts a run carrying
+// the previous run's failures, executes and verifies it, remembers what it
+// wrote in the detail cache, and finishes the run with the vendors'
+// counts. It ends in one Outcome; an error means the apply could not go on
+// (the journal, a vendor unreachable, names the CSV uses that do not
+// resolve) and res, when not nil, says how far it got.
+func Apply(ctx context.Context, req ApplyRequest) (res *ApplyResult, err error) {
 	if req.Notice == nil {
 		req.Notice = func(string, ...any) {}
 	}
 	if req.Log == nil {
 		req.Log = slog.New(slog.DiscardHandler)
 	}
-	csvDigest, planDigest := "", ""
+	j := req.Journal
+	res = &ApplyResult{}
+
+	lock, err := j.Lock(ctx, req.Holder)
+	var held *journal.LockedError
+	if errors.As(err, &held) {
+		res.Outcome, res.Holder = OutcomeLocked, held
+		return res, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
+			req.Log.Warn("could not release the journal's lock; the next apply takes it over once it goes stale", "err", err)
+		}
+	}()
+	if prev := lock.Previous(); prev != nil {
+		res.TookOver = prev
+		req.Log.Warn("took over the journal's lock from a holder that stopped heart-beating",
+			"host", prev.Holder.Host, "pid", prev.Holder.PID, "command", prev.Holder.Command)
+	}
+	stop, lost, endWatch := watchStop(req.Stop, lock.Lost(), req.Log)
+	defer endWatch()
+
+	in := journal.ResumeRequest{RetryFailed: req.RetryFailed}
 	if req.Desired != nil {
-		csvDigest = req.Desired.SHA256
+		in.CSVDigest = req.Desired.SHA256
 	}
 	if req.Saved != nil {
-		planDigest = req.Saved.Digest()
+		in.PlanDigest = req.Saved.Digest()
 	}
-	j := req.Journal
-
-	res := &ApplyResult{}
-	found, err := j.Resume(ctx, journal.ResumeRequest{CSVDigest: csvDigest, PlanDigest: planDigest, RetryFailed: req.RetryFailed})
+	found, err := j.Resume(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -103,84 +214,94 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyResult, error) {
 		}
 		req.Notice("%s", resumeLine(run.ID, records))
 	} else {
-		p, err := freshPlan(ctx, req, res)
-		if err != nil || p == nil {
+		if res.Outcome, err = freshPlan(ctx, req, in.PlanDigest, res); err != nil || res.Outcome.Valid() {
 			return res, err
 		}
-		res.Plan = p
-		if res.RunID, records, err = startRun(ctx, req, p, res); err != nil {
+		if records, err = startRun(ctx, req, in.PlanDigest, res); err != nil {
 			return nil, err
 		}
 	}
 
-	cfg := exec.Config{
-		Vendors:     map[plan.VendorName]exec.VendorConfig{},
-		Journal:     j,
-		RunID:       res.RunID,
-		MaxAttempts: req.MaxAttempts,
-		Verify:      true,
-		OnProgress:  req.OnProgress,
-		Logger:      req.Log,
-	}
-	for name, v := range req.Vendors.Map() {
-		cfg.Vendors[name] = exec.VendorConfig{Vendor: v, Concurrency: req.Concurrency[name]}
-	}
-	if req.Exec != nil {
-		req.Exec(&cfg)
-	}
-	if missing := missingVendors(records, cfg.Vendors); len(missing) > 0 {
-		return nil, fmt.Errorf("run %d has operations for %s, which the configuration disables", res.RunID, strings.Join(missing, ", "))
-	}
-	out, err := exec.Run(ctx, req.Stop, cfg, records)
+	out, err := execute(ctx, req, stop, res.RunID, records, res)
 	res.Exec = out
 	if err != nil {
 		return res, err
 	}
-	if out.Interrupted {
+	switch {
+	case out.Interrupted && lost.Load():
+		res.Outcome = OutcomeLockLost
+	case out.Interrupted:
 		// Left open on purpose: the next apply of the same input resumes it.
-		return res, nil
-	}
-	counts := map[string]int{}
-	for _, o := range out.Ops {
-		counts[string(o.State)]++
-	}
-	outcome := "done"
-	if !out.Complete() {
-		outcome = "failed"
-	}
-	if len(out.Unresolved) > 0 {
-		// Sent operations nobody could read back stay "sent": keep the run
+		res.Outcome = OutcomeInterrupted
+	case len(out.Unresolved) > 0:
+		// Sent operations nobody could read back stay "sent": the run stays
 		// open so the next apply checks them before anything else.
-		return res, nil
+		res.Outcome = OutcomeUnresolved
+	case !out.Complete():
+		res.Outcome = OutcomeFailed
+	default:
+		res.Outcome = OutcomeDone
 	}
-	if err := j.Finish(ctx, res.RunID, journal.End{Outcome: outcome, Counts: counts, Held: heldAfter(res.Plan, out.Ops)}); err != nil {
-		return res, err
+	if res.Outcome == OutcomeDone || res.Outcome == OutcomeFailed {
+		end := journal.End{Outcome: journal.OutcomeDone, Counts: stateCounts(out.Ops), Held: heldAfter(res.Plan, out.Ops)}
+		if res.Outcome == OutcomeFailed {
+			end.Outcome = journal.OutcomeFailed
+		}
+		if err := j.Finish(ctx, res.RunID, end); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
 
-// freshPlan makes or checks the plan for a new run. It returns nil (and no
-// error) when nothing is to be sent: refused, stale or nothing to do, as
-// res says.
-func freshPlan(ctx context.Context, req ApplyRequest, res *ApplyResult) (*plan.Plan, error) {
-	var p *plan.Plan
-	if req.Saved != nil {
-		p = req.Saved
+// watchStop merges the caller's stop channel with the loss of the lock:
+// an apply whose lock another took over must stop sending at once. lost
+// tells which closed stop; end ends the watch.
+func watchStop(stop <-chan struct{}, lockLost <-chan struct{}, log *slog.Logger) (merged <-chan struct{}, lost *atomic.Bool, end func()) {
+	ch := make(chan struct{})
+	done := make(chan struct{})
+	lost = new(atomic.Bool)
+	go func() {
+		select {
+		case <-stop:
+		case <-lockLost:
+			lost.Store(true)
+			log.Error("another run took the journal's lock: stopping")
+		case <-done:
+			return
+		}
+		close(ch)
+	}()
+	return ch, lost, func() { close(done) }
+}
+
+// freshPlan makes or checks the plan for a new run and puts it in
+// res.Plan. It returns a valid outcome when nothing is to be sent
+// (already applied, refused, stale, nothing to do), else the zero Outcome.
+func freshPlan(ctx context.Context, req ApplyRequest, planDigest string, res *ApplyResult) (Outcome, error) {
+	p := req.Saved
+	if p != nil {
+		res.Plan = p
+		if run, err := appliedBefore(ctx, req.Journal, planDigest); err != nil || run != nil {
+			if run != nil {
+				res.RunID, res.Applied = run.ID, run
+				return OutcomeAlreadyApplied, nil
+			}
+			return 0, err
+		}
 		// Judged by today's thresholds and flags, not those of the day
 		// the plan was made.
 		p.Judge(req.MaxDelete, req.Force)
-		res.Plan = p
 		if p.Refused() {
-			res.Refused = true
-			return nil, nil
+			return OutcomeRefused, nil
 		}
 		stale, err := StaleCheck(ctx, req.Vendors, p)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		if len(stale) > 0 {
 			res.Stale = stale
-			return nil, nil
+			return OutcomeStale, nil
 		}
 	} else {
 		var err error
@@ -195,31 +316,51 @@ func freshPlan(ctx context.Context, req ApplyRequest, res *ApplyResult) (*plan.P
 			DefaultCallPurpose: req.DefaultCallPurpose,
 		})
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		res.Plan = p
 		if p.Refused() {
-			res.Refused = true
-			return nil, nil
+			return OutcomeRefused, nil
 		}
 	}
 	if len(p.Ops) == 0 {
-		res.NothingToDo = true
 		if err := saveHistory(ctx, req.Journal, p, nil); err != nil {
 			req.Log.Warn("could not record inventory sizes", "err", err)
 		}
-		return nil, nil
+		return OutcomeNothingToDo, nil
 	}
-	return p, nil
+	return 0, nil
 }
 
-// startRun journals a new run with its plan. Operations that failed for
-// good in the newest finished run of the same input are carried over as
-// failed (not sent again) unless --retry-failed.
-func startRun(ctx context.Context, req ApplyRequest, p *plan.Plan, res *ApplyResult) (int64, []plan.OpRecord, error) {
+// appliedBefore returns the newest run that went through (done or failed)
+// with the saved plan whose digest is given, or nil. Applying it again
+// would find every number it changed "stale", which is the plan's own
+// doing, not someone else's.
+func appliedBefore(ctx context.Context, j journal.Reader, planDigest string) (*journal.Run, error) {
+	if planDigest == "" {
+		return nil, nil
+	}
+	runs, err := j.Runs(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	for i := range runs {
+		r := &runs[i]
+		if r.PlanDigest == planDigest && (r.Outcome == journal.OutcomeDone || r.Outcome == journal.OutcomeFailed) {
+			return r, nil
+		}
+	}
+	return nil, nil
+}
+
+// startRun journals a new run with res.Plan and sets res.RunID.
+// Operations that failed for good in the newest finished run of the same
+// CSV are carried over as failed (not sent again) unless --retry-failed.
+func startRun(ctx context.Context, req ApplyRequest, planDigest string, res *ApplyResult) ([]plan.OpRecord, error) {
+	p := res.Plan
 	var buf bytes.Buffer
 	if err := p.WriteJSON(&buf); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	records := map[string][]string{}
 	for _, op := range p.Ops {
@@ -235,148 +376,79 @@ func startRun(ctx context.Context, req ApplyRequest, p *plan.Plan, res *ApplyRes
 		Plan:      buf.Bytes(),
 	}
 	if req.Saved != nil {
-		info.CSVDigest = ""
-		info.PlanDigest = p.Digest()
+		// The digest of the plan as saved, before today's verdict was
+		// written into it: a rerun of the same file finds this run.
+		info.CSVDigest, info.PlanDigest = "", planDigest
 	} else {
 		info.PlanDigest = p.Digest()
 	}
 	carried, err := previousFailures(ctx, req, info.CSVDigest, p)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	run, err := req.Journal.Start(ctx, journal.NewRun{Info: info, Ops: p.Ops, Records: records, Carried: carried})
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
+	res.RunID = run.ID
 	if len(carried) > 0 {
 		res.CarriedFailures = len(carried)
 		req.Notice("%d operations failed for good in the previous run of this CSV and are not sent again (use --retry-failed)", len(carried))
 	}
-	return run.ID, run.Ops, nil
+	return run.Ops, nil
 }
 
-// previousFailures finds the operations of p that failed for good, with
-// the same intended result, in the newest finished run of the same CSV.
-// Sending them again every night would only repeat the vendor's refusal;
-// --retry-failed (or a changed CSV) sends them.
-func previousFailures(ctx context.Context, req ApplyRequest, csvDigest string, p *plan.Plan) ([]plan.OpUpdate, error) {
-	if req.RetryFailed || csvDigest == "" {
-		return nil, nil
+// execute runs the run's operations through the executor, verifying
+// every one done, and keeps in the journal's detail cache the OneUC
+// details it read back (SPEC section 4: the cache holds what numsync last
+// read or wrote, so the next plan does not fetch again every number this
+// run changed).
+func execute(ctx context.Context, req ApplyRequest, stop <-chan struct{}, runID int64, records []plan.OpRecord, res *ApplyResult) (*exec.Result, error) {
+	learned := map[string]plan.CachedState{}
+	cfg := exec.Config{
+		Vendors:     map[plan.VendorName]exec.VendorConfig{},
+		Journal:     req.Journal,
+		RunID:       runID,
+		MaxAttempts: req.MaxAttempts,
+		Verify:      true,
+		OnProgress:  req.OnProgress,
+		// Called from the executor's loop only; read after Run returns.
+		OnState: func(v plan.VendorName, s plan.State) {
+			if v == plan.OneUC && s.Detailed && s.Updated != 0 && s.Number != "" {
+				learned[s.Number] = plan.CachedState{Number: s.Number, Updated: s.Updated, State: s}
+			}
+		},
+		Logger: req.Log,
 	}
-	prevID, failed, err := req.Journal.LastFailed(ctx, csvDigest)
-	if err != nil || len(failed) == 0 {
-		return nil, err
+	for name, v := range req.Vendors.Map() {
+		cfg.Vendors[name] = exec.VendorConfig{Vendor: v, Concurrency: req.Concurrency[name]}
 	}
-	byID := map[string]plan.OpRecord{}
-	for _, f := range failed {
-		byID[f.Op.ID] = f
+	if req.Exec != nil {
+		req.Exec(&cfg)
 	}
-	var out []plan.OpUpdate
-	for _, op := range p.Ops {
-		old, ok := byID[op.ID]
-		if !ok || !op.SameIntent(old.Op) {
-			continue
+	if missing := missingVendors(records, cfg.Vendors); len(missing) > 0 {
+		return nil, fmt.Errorf("run %d has operations for %s, which the configuration disables", runID, strings.Join(missing, ", "))
+	}
+	out, err := exec.Run(ctx, stop, cfg, records)
+	if len(learned) > 0 {
+		states := make([]plan.CachedState, 0, len(learned))
+		for _, c := range learned {
+			states = append(states, c)
 		}
-		reason := old.LastError
-		if !strings.HasPrefix(reason, carriedPrefix) {
-			// Carried night after night, it keeps naming the run where
-			// the vendor refused instead of growing a prefix per run.
-			reason = fmt.Sprintf("%s%d: %s (not retried without --retry-failed)", carriedPrefix, prevID, reason)
+		if serr := req.Journal.SaveDetails(context.WithoutCancel(ctx), plan.OneUC, states); serr != nil {
+			req.Log.Warn("could not cache the details read back; the next plan reads them again", "numbers", len(states), "err", serr)
+		} else {
+			res.DetailsSaved = len(states)
 		}
-		out = append(out, plan.OpUpdate{OpID: op.ID, State: plan.StateFailed, Error: reason})
 	}
-	return out, nil
+	return out, err
 }
 
-// carriedPrefix starts the reason of a failure carried over from an
-// earlier run.
-const carriedPrefix = "failed in run "
-
-// resumeLine is the first thing a resuming run says (SPEC section 5).
-func resumeLine(id int64, recs []plan.OpRecord) string {
-	var done, pending, sent, failed int
-	for _, r := range recs {
-		switch r.State {
-		case plan.StateDone:
-			done++
-		case plan.StatePending:
-			pending++
-		case plan.StateSent:
-			sent++
-		case plan.StateFailed, plan.StateSkipped:
-			failed++
-		}
-	}
-	s := fmt.Sprintf("resuming run %d: %d done, %d pending, %d to check against live state", id, done, pending, sent)
-	if failed > 0 {
-		s += fmt.Sprintf(", %d failed (not retried without --retry-failed)", failed)
-	}
-	return s
-}
-
-func missingVendors(recs []plan.OpRecord, have map[plan.VendorName]exec.VendorConfig) []string {
-	var out []string
-	for _, r := range recs {
-		if r.State.Terminal() {
-			continue
-		}
-		if _, ok := have[r.Op.Vendor]; !ok && !slices.Contains(out, string(r.Op.Vendor)) {
-			out = append(out, string(r.Op.Vendor))
-		}
-	}
-	return out
-}
-
-// heldAfter is how many numbers each vendor holds after the run: what the
-// plan saw, plus what the run added, less what it removed, for each vendor
-// whose listing was whole. The next plan compares its listing with it to
-// catch a collapsed inventory.
-func heldAfter(p *plan.Plan, ops []plan.OpRecord) map[plan.VendorName]int {
-	if p == nil {
-		return nil
-	}
-	held := map[plan.VendorName]int{}
-	for name, vs := range p.Vendors {
-		if vs.Complete {
-			held[name] = vs.Held
-		}
-	}
+// stateCounts counts operations per state, for the run's summary.
+func stateCounts(ops []plan.OpRecord) map[string]int {
+	counts := map[string]int{}
 	for _, o := range ops {
-		if o.State != plan.StateDone {
-			continue
-		}
-		if _, ok := held[o.Op.Vendor]; !ok {
-			continue
-		}
-		switch {
-		case o.Op.Vendor == plan.OneUC && o.Op.Action == plan.Activate && o.Op.Before.Status == "":
-			held[plan.OneUC]++
-		case o.Op.Action == plan.Release, o.Op.Action == plan.Delete:
-			held[o.Op.Vendor]--
-		case o.Op.Action == plan.Assign:
-			held[plan.FirstOrion]++
-		}
+		counts[string(o.State)]++
 	}
-	for name, n := range held {
-		held[name] = max(n, 0)
-	}
-	return held
-}
-
-// saveHistory records heldAfter for a run that sent nothing.
-func saveHistory(ctx context.Context, j journal.Store, p *plan.Plan, ops []plan.OpRecord) error {
-	var errs []error
-	for name, n := range heldAfter(p, ops) {
-		errs = append(errs, j.SetCount(ctx, name, n))
-	}
-	return errors.Join(errs...)
-}
-
-// supersededLine tells the operator why an unfinished run of this input was
-// not resumed: a later run may have changed the numbers its pending
-// operations were planned against, so resuming it could undo that run's
-// work; planning afresh from the live state also settles whatever the old
-// run left "sent".
-func supersededLine(r journal.Resumption) string {
-	return fmt.Sprintf("run %d of this input was left unfinished, but run %d came after it: planning afresh from the live state instead of resuming it", r.Superseded, r.SupersededBy)
+	return counts
 }

@@ -3,7 +3,7 @@
 package app_test
 
 // End-to-end benchmarks (issues #5 and #6): the real vendor clients, built
-// by app.NewVendors from labserver.Config, against both labs served over
+// from labserver.Config (as cmd/numsync wires them), against both labs served over
 // loopback, with the SQLite journal in a temporary directory, driven
 // through app.MakePlan and app.Apply exactly as the commands drive them.
 // Each iteration does the whole job once; run them with -benchtime=1x.
@@ -39,7 +39,9 @@ import (
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/labserver"
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/vendors/firstorion"
 	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
+	"github.com/numsync/numsync/internal/vendors/oneuc"
 	oulab "github.com/numsync/numsync/internal/vendors/oneuc/lab"
 )
 
@@ -66,8 +68,8 @@ func benchLabs(b *testing.B, o labserver.Options) (*labserver.Server, string) {
 	return s, srv.URL
 }
 
-// benchJournal opens (and locks, as apply does) a journal in a temporary
-// directory.
+// benchJournal opens a journal in a temporary directory (app.Apply takes
+// its lock).
 func benchJournal(b *testing.B) journal.Store {
 	b.Helper()
 	ctx := context.Background()
@@ -75,15 +77,42 @@ func benchJournal(b *testing.B) journal.Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	lock, err := j.Lock(ctx, journal.LockInfo{Host: "bench", PID: os.Getpid(), Command: b.Name()})
+	b.Cleanup(func() { _ = j.Close() })
+	return j
+}
+
+// benchVendors builds the clients from the labs' configuration as
+// cmd/numsync's wiring does (which app, importing no vendor, cannot call).
+func benchVendors(b *testing.B, cfg *config.Config) app.Vendors {
+	b.Helper()
+	ou, err := oneuc.New(oneuc.Config{URL: cfg.OneUC.URL, AccountID: cfg.OneUC.AccountID, APIKey: cfg.OneUC.APIKey.Reveal(),
+		RPS: cfg.OneUC.Rate.RPS, Burst: cfg.OneUC.Rate.Burst, BatchSize: cfg.OneUC.BatchSize, Timeout: cfg.Retry.Timeout})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		_ = lock.Release(context.Background())
-		_ = j.Close()
-	})
-	return j
+	fo, err := firstorion.New(firstorion.Config{URL: cfg.FirstOrion.URL, BusinessID: cfg.FirstOrion.BusinessID,
+		APIKey: cfg.FirstOrion.APIKey.Reveal(), SecretKey: cfg.FirstOrion.SecretKey.Reveal(),
+		RPS: cfg.FirstOrion.Rate.RPS, Burst: cfg.FirstOrion.Rate.Burst, BatchSize: cfg.FirstOrion.BatchSize, Timeout: cfg.Retry.Timeout})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return app.Vendors{OneUC: ou, FirstOrion: fo}
+}
+
+// benchPlanOptions are the configuration's prune and max_delete for both
+// vendors, no flag given.
+func benchPlanOptions(cfg *config.Config) (map[plan.VendorName]bool, map[plan.VendorName]plan.Limit) {
+	lim := cfg.Safety.MaxDelete.Plan()
+	return map[plan.VendorName]bool{plan.OneUC: cfg.OneUC.Prune, plan.FirstOrion: cfg.FirstOrion.Prune},
+		map[plan.VendorName]plan.Limit{plan.OneUC: lim, plan.FirstOrion: lim}
+}
+
+// benchCallPurpose is First Orion's default call purpose code.
+func benchCallPurpose(cfg *config.Config) string {
+	if c := cfg.FirstOrion.DefaultCallPurposeCode; c != "" {
+		return c
+	}
+	return config.DefaultCallPurposeCode
 }
 
 // benchNumbers returns count numbers from +1<npa>2000001 on, skipping
@@ -160,12 +189,9 @@ func readDesired(b *testing.B, cfg *config.Config, path string) *plan.Desired {
 // planRequest is what `numsync plan` passes to app.MakePlan.
 func planRequest(b *testing.B, cfg *config.Config, d *plan.Desired, vs app.Vendors, j journal.Store) app.PlanRequest {
 	b.Helper()
-	prune, maxDelete, err := app.PlanOptions(cfg, false, "")
-	if err != nil {
-		b.Fatal(err)
-	}
+	prune, maxDelete := benchPlanOptions(cfg)
 	req := app.PlanRequest{Desired: d, Vendors: vs, Prune: prune, MaxDelete: maxDelete,
-		DefaultCallPurpose: app.DefaultCallPurpose(cfg)}
+		DefaultCallPurpose: benchCallPurpose(cfg)}
 	if j != nil {
 		req.Cache, req.History = j, j
 	}
@@ -277,10 +303,7 @@ func benchConverge(b *testing.B, count int, rps float64) {
 			return []string{all[i], bu, p}
 		})
 		d := readDesired(b, cfg, csvPath)
-		vs, err := app.NewVendors(cfg, nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		vs := benchVendors(b, cfg)
 		j := benchJournal(b)
 		tj := &timedJournal{}
 		req := app.ApplyRequest{
@@ -289,7 +312,7 @@ func benchConverge(b *testing.B, count int, rps float64) {
 			Journal:            j,
 			Concurrency:        map[plan.VendorName]int{plan.OneUC: cfg.OneUC.Concurrency, plan.FirstOrion: cfg.FirstOrion.Concurrency},
 			MaxAttempts:        cfg.Retry.MaxAttempts,
-			DefaultCallPurpose: app.DefaultCallPurpose(cfg),
+			DefaultCallPurpose: benchCallPurpose(cfg),
 			Args:               []string{"apply", "--desired", csvPath},
 			Log:                slog.New(slog.DiscardHandler),
 			Exec: func(c *exec.Config) {
@@ -297,10 +320,7 @@ func benchConverge(b *testing.B, count int, rps float64) {
 				c.Journal = tj
 			},
 		}
-		req.Prune, req.MaxDelete, err = app.PlanOptions(cfg, false, "")
-		if err != nil {
-			b.Fatal(err)
-		}
+		req.Prune, req.MaxDelete = benchPlanOptions(cfg)
 
 		b.StartTimer()
 		start := time.Now()
@@ -399,10 +419,7 @@ func BenchmarkNightlyNoop(b *testing.B) {
 		j := benchJournal(b)
 
 		makePlan := func() (*plan.Plan, time.Duration, int, int) {
-			vs, err := app.NewVendors(cfg, nil, nil) // a new process each night: a new login
-			if err != nil {
-				b.Fatal(err)
-			}
+			vs := benchVendors(b, cfg) // a new process each night: a new login
 			ou0, fo0 := labs.OneUC.Stats().Requests, len(labs.FirstOrion.Requests())
 			start := time.Now()
 			p, _, err := app.MakePlan(ctx, planRequest(b, cfg, d, vs, j))
@@ -677,10 +694,7 @@ func BenchmarkPlan1M(b *testing.B) {
 		start := time.Now()
 		d := readDesired(b, cfg, csvPath)
 		readDone := time.Now()
-		vs, err := app.NewVendors(cfg, nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		vs := benchVendors(b, cfg)
 		req := planRequest(b, cfg, d, vs, j)
 		// app.MakePlan in its two steps, timed apart (it is timed whole
 		// below, on a second pass).
@@ -733,10 +747,7 @@ func BenchmarkPlan1M(b *testing.B) {
 
 		// app.MakePlan whole, as `numsync plan` calls it.
 		d2 := readDesired(b, cfg, csvPath)
-		vs2, err := app.NewVendors(cfg, nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		vs2 := benchVendors(b, cfg)
 		mpStart := time.Now()
 		p2, _, err := app.MakePlan(ctx, planRequest(b, cfg, d2, vs2, j))
 		mp := time.Since(mpStart)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/plan"
 )
 
@@ -81,39 +80,6 @@ func ListingError(inv *plan.Inventories) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrListing, strings.Join(msgs, "; "))
-}
-
-// PlanOptions derives the per-vendor prune and max_delete settings from
-// the configuration and the command line: --prune turns pruning on for
-// every enabled vendor, --max-delete replaces the configured threshold for
-// this run.
-func PlanOptions(cfg *config.Config, prune bool, maxDelete string) (map[plan.VendorName]bool, map[plan.VendorName]plan.Limit, error) {
-	pr := map[plan.VendorName]bool{}
-	md := map[plan.VendorName]plan.Limit{}
-	lim := cfg.Safety.MaxDelete.Plan()
-	if maxDelete != "" {
-		var err error
-		if lim, err = plan.ParseLimit(maxDelete); err != nil {
-			return nil, nil, fmt.Errorf("--max-delete: %w", err)
-		}
-	}
-	if cfg.OneUC != nil {
-		pr[plan.OneUC] = prune || cfg.OneUC.Prune
-		md[plan.OneUC] = lim
-	}
-	if cfg.FirstOrion != nil {
-		pr[plan.FirstOrion] = prune || cfg.FirstOrion.Prune
-		md[plan.FirstOrion] = lim
-	}
-	return pr, md, nil
-}
-
-// DefaultCallPurpose is First Orion's configured default call purpose code.
-func DefaultCallPurpose(cfg *config.Config) string {
-	if cfg.FirstOrion != nil && cfg.FirstOrion.DefaultCallPurposeCode != "" {
-		return cfg.FirstOrion.DefaultCallPurposeCode
-	}
-	return config.DefaultCallPurposeCode
 }
 
 // Export reads the live inventories of the given vendors, every in-service
