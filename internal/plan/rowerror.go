@@ -17,20 +17,45 @@ type RowError struct {
 	Line   int    `json:"line"`
 	Column string `json:"column,omitempty"`
 	Reason string `json:"reason"`
+	// Sheet and Cell place the problem in a workbook: the sheet read and
+	// the cell concerned as a spreadsheet names it (Numbers!B12), Cell ""
+	// when the problem is the row as a whole. Both are "" for delimited
+	// text, whose Line is the place.
+	Sheet string `json:"sheet,omitempty"`
+	Cell  string `json:"cell,omitempty"`
+	// CellIndex is the index+1 of the cell the problem is about when
+	// Column cannot say (an unknown header cell), 0 otherwise: the reader
+	// names that cell in a workbook.
+	CellIndex int `json:"-"`
 	// Err is the underlying cause when there is one (an encoding/csv
 	// ParseError for a malformed quote).
 	Err error `json:"-"`
 }
 
 // Error formats the problem as FILE:LINE: column: reason, the form editors
-// and CI logs link to (LINE: column: reason without a path).
+// and CI logs link to (LINE: column: reason without a path); in a
+// workbook as FILE: Sheet!B12 (row 12): column: reason, or FILE: Sheet row
+// 12: reason for a row as a whole.
 func (e *RowError) Error() string {
 	var b strings.Builder
 	if e.Path != "" {
 		b.WriteString(e.Path)
 		b.WriteByte(':')
 	}
-	fmt.Fprintf(&b, "%d: ", e.Line)
+	switch {
+	case e.Cell != "":
+		if e.Path != "" {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s (row %d): ", e.Cell, e.Line)
+	case e.Sheet != "":
+		if e.Path != "" {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s row %d: ", e.Sheet, e.Line)
+	default:
+		fmt.Fprintf(&b, "%d: ", e.Line)
+	}
 	if e.Column != "" {
 		b.WriteString(e.Column)
 		b.WriteString(": ")

@@ -17,6 +17,10 @@ const (
 	StatusReserved  = "reserved"
 	StatusPortIn    = "port_in"
 	StatusAging     = "aging"
+	// StatusReleased and StatusDeleted: the account gave the number up;
+	// bringing it back starts with a carrier search.
+	StatusReleased = "released"
+	StatusDeleted  = "deleted"
 )
 
 // InService reports whether OneUC holds the number in service.

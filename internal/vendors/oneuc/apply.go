@@ -192,8 +192,9 @@ func (c *Client) activate(ctx context.Context, ops []plan.Op, idx []int, results
 			// Activating an in_service number is a no-op at Kazoo.
 			st := plan.State{Number: op.Number, Status: plan.StatusInService}
 			results[i] = plan.Result{OpID: op.ID, Outcome: plan.Done, After: &st}
-		case directActivation[op.Before.Status] || (op.Before.Status != "" &&
-			op.Before.Status != "released" && op.Before.Status != "deleted"):
+		case op.Before.Status != "" && op.Before.Status != plan.StatusReleased && op.Before.Status != plan.StatusDeleted:
+			// Held by the account (plan.Activatable's states, or another
+			// the vendor may accept): straight to collection/activate.
 			send = append(send, i)
 		default:
 			b := block(op.Number)

@@ -89,13 +89,3 @@ const (
 	// msgTooManyRequests: over the rate limit.
 	msgTooManyRequests = "too_many_requests"
 )
-
-// directActivation lists the states in which the account holds a number
-// that it can activate without a carrier search (vendors.md).
-var directActivation = map[string]bool{
-	"reserved":  true,
-	"available": true,
-	"port_in":   true,
-	"aging":     true,
-	"discovery": true,
-}
