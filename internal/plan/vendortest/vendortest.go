@@ -95,6 +95,7 @@ var cases = []struct {
 }{
 	{"apply/one result per operation, in order", caseOrder},
 	{"read/absent numbers are absent", caseAbsent},
+	{"apply/removing a number already gone is Done", caseRemoveTwice},
 	{"list/every number once and a nil error", caseListComplete},
 	{"list/a failed listing is partial", caseListPartial},
 	{"list/an error from fn stops it and is returned", caseListStop},
@@ -287,6 +288,22 @@ func caseAbsent(t *testing.T, s *suite) {
 	if err != nil {
 		t.Fatalf("list: %v", err)
 	}
+}
+
+// caseRemoveTwice: giving up a number the vendor no longer holds is
+// Done, not a failure (OneUC answers 404 bad_identifier, First Orion
+// NOT_FOUND): the executor sends a removal again after a lost answer, and
+// the number being gone is what it asked for.
+func caseRemoveTwice(t *testing.T, s *suite) {
+	held := s.env.Hold(t, 1)
+	live := s.read(held...)[held[0]]
+	for round := range 2 {
+		r := s.apply(context.Background(), s.v, s.env.Remove(live))[0]
+		if r.Outcome != plan.Done {
+			t.Fatalf("removal %d of %s: %v (%v), want Done", round+1, held[0], r.Outcome, r.Err)
+		}
+	}
+	s.wantHeld(s.read(held...), nil, held)
 }
 
 // listAll lists and counts the records, failing on a number listed twice.
