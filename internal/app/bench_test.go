@@ -236,7 +236,7 @@ const convergeFOBatch = 500
 // latency and 10 requests/s each, apply a CSV of 20,000 numbers
 // (NUMSYNC_BENCH_NUMBERS) that all need activation at OneUC and branding at
 // First Orion. Half of them the account holds as reserved; the other half
-// must first be discovered by a carrier search per block of ten. It takes
+// must first be discovered by a carrier search per block of a hundred. It takes
 // about two minutes at the default size.
 func BenchmarkApplyConverge(b *testing.B) {
 	benchConverge(b, benchSize(b, "NUMSYNC_BENCH_NUMBERS", 20000), 10)
@@ -253,7 +253,7 @@ func BenchmarkApplyConvergeScaled(b *testing.B) {
 // and its ratio to the ceiling:
 //
 //   - OneUC: the fewest requests the activations need (one search per block
-//     of ten not held plus one collection/activate per batch of 100; the
+//     of a hundred not held plus one collection/activate per batch of 100; the
 //     login and the listing came with the plan), less the client's burst,
 //     sent at rps requests/s;
 //   - First Orion: rps × its batch size, but no more than OneUC's ceiling,
@@ -270,7 +270,7 @@ func benchConverge(b *testing.B, count int, rps float64) {
 	all := append(append([]string(nil), reserved...), fresh...)
 	blocks := map[string]bool{}
 	for _, n := range fresh {
-		blocks[n[:11]] = true
+		blocks[n[:10]] = true // one wide search per block of a hundred (oneuc discover)
 	}
 	ouRequests := len(blocks) + (count+ouBatch-1)/ouBatch
 	// labserver.Config gives each client a burst of rps requests (the lab's

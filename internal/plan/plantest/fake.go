@@ -497,13 +497,12 @@ func (f *Fake) applyLocked(op plan.Op) plan.Result {
 	switch op.Action {
 	case plan.Activate:
 		next.Status = plan.StatusInService
-	case plan.Release:
+	case plan.Release, plan.Delete:
 		if !present {
-			return f.refuse(op, "bad_identifier", "number not on the account")
-		}
-	case plan.Delete:
-		if !present {
-			return f.refuse(op, "NOT_FOUND", "number not in the business")
+			// Gone already, as asked: both vendors' clients answer Done
+			// (OneUC's 404 bad_identifier, First Orion's NOT_FOUND), and
+			// nothing is applied.
+			return plan.Result{OpID: op.ID, Outcome: plan.Done}
 		}
 	case plan.Assign, plan.Move:
 		switch {

@@ -33,14 +33,14 @@ func TestFakeApply(t *testing.T) {
 		{"update cnam", plan.OneUC, &plan.State{Status: "in_service"}, op(plan.OneUC, plan.Update, plan.State{}, plan.State{CNAM: &cs}), plan.Done, "", true},
 		{"update absent", plan.OneUC, nil, op(plan.OneUC, plan.Update, plan.State{}, plan.State{CNAM: &cs}), plan.Failed, "NOT_FOUND", false},
 		{"release", plan.OneUC, &plan.State{Status: "in_service"}, op(plan.OneUC, plan.Release, plan.State{}, plan.State{}), plan.Done, "", false},
-		{"release absent", plan.OneUC, nil, op(plan.OneUC, plan.Release, plan.State{}, plan.State{}), plan.Failed, "bad_identifier", false},
+		{"release absent", plan.OneUC, nil, op(plan.OneUC, plan.Release, plan.State{}, plan.State{}), plan.Done, "", false},
 		{"assign new", plan.FirstOrion, nil, op(plan.FirstOrion, plan.Assign, plan.State{}, plan.State{BusinessUnit: "bu", Program: "p", Channel: "callerName"}), plan.Done, "", true},
 		{"assign duplicate", plan.FirstOrion, &plan.State{ID: "pn-1", BusinessUnit: "bu"}, op(plan.FirstOrion, plan.Assign, plan.State{}, plan.State{BusinessUnit: "bu"}), plan.Failed, "DUPLICATE_NUMBER", true},
 		{"assign with live id moves", plan.FirstOrion, &plan.State{ID: "pn-1", BusinessUnit: "bu"}, op(plan.FirstOrion, plan.Assign, plan.State{ID: "pn-1"}, plan.State{BusinessUnit: "bu", Program: "p"}), plan.Done, "", true},
 		{"move stale id", plan.FirstOrion, &plan.State{ID: "pn-1", BusinessUnit: "bu"}, op(plan.FirstOrion, plan.Move, plan.State{ID: "pn-0"}, plan.State{BusinessUnit: "bu2"}), plan.Failed, "INVALID_RELATIONSHIP", true},
 		{"move absent", plan.FirstOrion, nil, op(plan.FirstOrion, plan.Move, plan.State{ID: "pn-1"}, plan.State{BusinessUnit: "bu2"}), plan.Failed, "NOT_FOUND", false},
 		{"delete", plan.FirstOrion, &plan.State{ID: "pn-1", BusinessUnit: "bu"}, op(plan.FirstOrion, plan.Delete, plan.State{ID: "pn-1"}, plan.State{}), plan.Done, "", false},
-		{"delete absent", plan.FirstOrion, nil, op(plan.FirstOrion, plan.Delete, plan.State{}, plan.State{}), plan.Failed, "NOT_FOUND", false},
+		{"delete absent", plan.FirstOrion, nil, op(plan.FirstOrion, plan.Delete, plan.State{}, plan.State{}), plan.Done, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,6 +53,13 @@ var figures = []figure{
 	{Name: "OneUC activate 10k ×10 rate ÷ ceiling", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkActivate10kScaled", Unit: "ceiling_ratio", Dir: atLeast, Target: 0.95},
 	{Name: "OneUC activate 10k ×10 rate, 429s (% of requests)", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkActivate10kScaled", Unit: "pct_429", Dir: atMost, Target: 1},
 
+	// Discovery (issue #12 §3): activating 10,000 numbers the account does
+	// not hold, in contiguous blocks; the hand-written script spends two
+	// requests per number (20,000), main spent 1,111 (18×).
+	{Name: "OneUC discovery 10k: hand script's requests ÷ numsync's", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkDiscover10k/contiguous", Unit: "x-fewer-than-hand", Dir: atLeast, Target: 80},
+	{Name: "OneUC discovery 10k: requests (hand script 20,000)", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkDiscover10k/contiguous", Unit: "requests", Note: "—"},
+	{Name: "OneUC discovery, sparse numbers: searches per block of ten", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkDiscover10k/sparse", Unit: "searches-per-ten-block", Dir: atMost, Target: 1},
+
 	{Name: "First Orion create 20k ÷ ceiling", Pkg: "internal/vendors/firstorion", Bench: "BenchmarkCreate20k", Unit: "ratio", Dir: atLeast, Target: 0.95},
 
 	{Name: "executor OneUC ÷ ceiling", Pkg: "internal/exec", Bench: "BenchmarkRun", Unit: "oneuc-ceiling-share", Dir: atLeast, Target: 0.95},

@@ -68,3 +68,35 @@ func TestContractSandboxHarness(t *testing.T) {
 func TestVendorContractLab(t *testing.T) {
 	vendortest.Run(t, firstoriontest.VendorHarness())
 }
+
+// TestVendorContractSandbox runs the shared plan.Vendor suite against a
+// real account, with the -firstorion-sandbox flags of TestContractSandbox.
+func TestVendorContractSandbox(t *testing.T) {
+	if *sandboxURL == "" {
+		t.Skip("no -firstorion-sandbox URL given")
+	}
+	key, secret := *sandboxKey, *sandboxSecret
+	if key == "" {
+		key = os.Getenv("FO_API_KEY")
+	}
+	if secret == "" {
+		secret = os.Getenv("FO_SECRET_KEY")
+	}
+	vendortest.Run(t, firstoriontest.VendorSandboxHarness(*sandboxURL, *sandboxBusiness, key, secret, *sandboxPrefix, *sandboxRPS))
+}
+
+// TestVendorContractSandboxHarness runs the sandbox path of the shared
+// suite against a lab served over HTTP, so it is not left untested.
+func TestVendorContractSandboxHarness(t *testing.T) {
+	l, url := firstoriontest.StartLab(t, lab.Options{}, lab.BaseSeed())
+	o := l.Options()
+	t.Run("suite", func(t *testing.T) {
+		vendortest.Run(t, firstoriontest.VendorSandboxHarness(url, o.BusinessID, o.APIKey, o.SecretKey, "+1201777", -1))
+	})
+	if n := l.DeleteAllCalls(); n != 0 {
+		t.Fatalf("delete-all calls: %d", n)
+	}
+	if n := l.Count(); n != 0 {
+		t.Fatalf("sandbox cleanup left %d numbers", n)
+	}
+}

@@ -6,16 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
-	"sync"
 
 	"github.com/numsync/numsync/internal/plan"
 )
-
-// searchConcurrency bounds the block searches one Apply runs at once.
-const searchConcurrency = 4
 
 // BatchKey batches activations (collection/activate, BatchSize numbers per
 // request); updates and releases go one number per request.
@@ -180,11 +175,10 @@ func (c *Client) release(ctx context.Context, op plan.Op) plan.Result {
 }
 
 // activate puts the ops at idx in service: numbers the account holds go
-// straight to collection/activate; the others are first discovered by one
-// carrier search per block of ten.
+// straight to collection/activate; the others are first discovered by
+// carrier searches (discover).
 func (c *Client) activate(ctx context.Context, ops []plan.Op, idx []int, results []plan.Result) {
-	var send []int
-	byBlock := map[string][]int{}
+	var send, need []int
 	for _, i := range idx {
 		op := ops[i]
 		switch {
@@ -197,122 +191,17 @@ func (c *Client) activate(ctx context.Context, ops []plan.Op, idx []int, results
 			// the vendor may accept): straight to collection/activate.
 			send = append(send, i)
 		default:
-			b := block(op.Number)
-			byBlock[b] = append(byBlock[b], i)
+			need = append(need, i)
 		}
 	}
-	if len(byBlock) > 0 {
-		send = append(send, c.discover(ctx, ops, byBlock, results)...)
+	if len(need) > 0 {
+		send = append(send, c.discover(ctx, ops, need, results)...)
 	}
 	sort.Ints(send)
 	for start := 0; start < len(send); start += c.batch {
 		end := min(start+c.batch, len(send))
 		c.activateBatch(ctx, ops, send[start:end], results)
 	}
-}
-
-// block returns the search prefix naming number's block of ten: "+" and
-// its first ten digits.
-func block(number string) string {
-	if len(number) > blockDigits+1 {
-		return number[:blockDigits+1]
-	}
-	return number
-}
-
-// discover searches each block once (concurrently, a few at a time) and
-// returns the ops whose number a search returned; the others get their
-// result here.
-func (c *Client) discover(ctx context.Context, ops []plan.Op, byBlock map[string][]int, results []plan.Result) []int {
-	blocks := make([]string, 0, len(byBlock))
-	for b := range byBlock {
-		blocks = append(blocks, b)
-	}
-	sort.Strings(blocks)
-	var (
-		mu    sync.Mutex
-		found []int
-		wg    sync.WaitGroup
-		sem   = make(chan struct{}, searchConcurrency)
-	)
-	for _, b := range blocks {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			avail, err := c.searchBlock(ctx, b)
-			mu.Lock()
-			defer mu.Unlock()
-			for _, i := range byBlock[b] {
-				op := ops[i]
-				switch {
-				case err != nil:
-					// A search changes nothing, so the activation was not
-					// attempted: Retry when the search may work later.
-					out := plan.Failed
-					if plan.IsTransient(err) {
-						out = plan.Retry
-					}
-					results[i] = plan.Result{OpID: op.ID, Outcome: out, Err: withNumber(err, op.Number)}
-				case !avail[op.Number]:
-					results[i] = failed(op, &plan.VendorError{Vendor: plan.OneUC, Number: op.Number,
-						Code: "not_available", Message: "not available from the carrier (no search on " + b + " returned it)"})
-				default:
-					found = append(found, i)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return found
-}
-
-// searchBlock returns the numbers a carrier search on block returns. A
-// recent answer is reused, and concurrent searches of one block share one
-// request.
-func (c *Client) searchBlock(ctx context.Context, b string) (map[string]bool, error) {
-	c.blocksMu.Lock()
-	if sb, ok := c.blocks[b]; ok && c.clockNow().Sub(sb.at) < discoveryTTL {
-		c.blocksMu.Unlock()
-		return sb.numbers, nil
-	}
-	c.blocksMu.Unlock()
-	v, err, _ := c.searches.Do(b, func() (any, error) {
-		q := url.Values{"prefix": {b}, "quantity": {strconv.Itoa(searchQuantity)}}
-		ans, err := c.get(ctx, "/v2/phone_numbers", q)
-		if err != nil {
-			return nil, fmt.Errorf("oneuc: search %s: %w", b, err)
-		}
-		if ans.status != http.StatusOK {
-			return nil, fmt.Errorf("oneuc: search %s: %w", b, c.httpError(ans, ""))
-		}
-		var hits []struct {
-			E164   string `json:"e164"`
-			Number string `json:"number"`
-		}
-		if err := json.Unmarshal(ans.env.Data, &hits); err != nil {
-			return nil, fmt.Errorf("oneuc: search %s: %w", b, &plan.VendorError{Vendor: plan.OneUC,
-				Status: ans.status, Code: "bad_answer", Message: "unreadable search answer", Err: err})
-		}
-		set := make(map[string]bool, len(hits))
-		for _, h := range hits {
-			if h.E164 != "" {
-				set[h.E164] = true
-			}
-			if h.Number != "" {
-				set[h.Number] = true
-			}
-		}
-		c.blocksMu.Lock()
-		c.blocks[b] = searchedBlock{at: c.clockNow(), numbers: set}
-		c.blocksMu.Unlock()
-		return set, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(map[string]bool), nil
 }
 
 // activateBatch sends one collection/activate and reads its answer number

@@ -89,3 +89,18 @@ const (
 	// msgTooManyRequests: over the rate limit.
 	msgTooManyRequests = "too_many_requests"
 )
+
+// Discovery searches as wide as vendors.md allows (assumed: "a search on a
+// 100-number block with quantity=100 returns every available number of
+// it"). Kazoo's quantity is at most 500, so the next wider block (1,000
+// numbers) cannot be asked whole; and since a carrier may return fewer
+// than asked, a number missing from a wide answer is looked for in its
+// block of ten (blockDigits, searchQuantity) before it is declared not
+// available.
+const (
+	// wideDigits is how many leading digits name a wide block: nine, a
+	// block of a hundred NANP numbers.
+	wideDigits = 9
+	// maxSearchQuantity is the largest quantity a search may ask (kazoo).
+	maxSearchQuantity = 500
+)

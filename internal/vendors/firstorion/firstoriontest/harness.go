@@ -45,7 +45,7 @@ type Env struct {
 
 	BU1, BU2   string
 	P1, P2, P3 plan.Program
-	// Num returns the i-th test number of this environment (0 ≤ i < 20).
+	// Num returns the i-th test number of this environment (0 ≤ i < 40).
 	Num func(i int) string
 	// Place puts numbers where the seed says, before the case proper.
 	Place func(t *testing.T, nums []lab.SeedNumber)
@@ -132,8 +132,12 @@ func LabHarness() Harness {
 	}}
 }
 
-// sandboxBlock hands each sandbox environment its own block of numbers.
+// sandboxBlock hands each sandbox environment its own block of
+// sandboxNumbers numbers.
 var sandboxBlock atomic.Int64
+
+// sandboxNumbers is how many numbers each sandbox environment may create.
+const sandboxNumbers = 40
 
 // SandboxHarness runs the suite against a real First Orion account: the
 // hierarchy is read from it (two business units, the first with at least
@@ -164,7 +168,7 @@ func SandboxHarness(url, business, key, secret, prefix string, rps float64) Harn
 		if env.BU1 == "" || env.BU2 == "" {
 			t.Skip("sandbox needs two business units, the first with two programs")
 		}
-		base := int(sandboxBlock.Add(1)) * 20
+		base := int(sandboxBlock.Add(1)) * sandboxNumbers
 		env.Num = func(i int) string { return fmt.Sprintf("%s%04d", prefix, base+i) }
 		env.Place = func(t *testing.T, nums []lab.SeedNumber) {
 			for _, n := range nums {
@@ -199,7 +203,7 @@ func SandboxHarness(url, business, key, secret, prefix string, rps float64) Harn
 		t.Cleanup(func() {
 			var ops []plan.Op
 			_ = c.List(ctx, func(s plan.State) error {
-				for i := 0; i < 20; i++ {
+				for i := 0; i < sandboxNumbers; i++ {
 					if s.Number == env.Num(i) {
 						ops = append(ops, plan.Op{ID: "cleanup/" + s.Number, Vendor: plan.FirstOrion, Action: plan.Delete, Number: s.Number, Before: s})
 					}

@@ -74,3 +74,65 @@ func VendorHarness() vendortest.Harness {
 		}
 	}}
 }
+
+// VendorSandboxHarness runs the shared plan.Vendor suite against a real
+// First Orion account, through SandboxHarness: numbers are created under
+// prefix and deleted when each case ends. The cases that need fault
+// injection are skipped.
+func VendorSandboxHarness(url, business, key, secret, prefix string, rps float64) vendortest.Harness {
+	sandbox := SandboxHarness(url, business, key, secret, prefix, rps)
+	return vendortest.Harness{Start: func(t *testing.T) *vendortest.Env {
+		env := sandbox.Start(t, Setup{Options: []firstorion.Option{firstorion.WithPageLimit(vendorPage)}})
+		held := 10 // Num(0..9) are the fresh numbers
+		client := func(t *testing.T, mod func(*firstorion.Config)) plan.Vendor {
+			cfg := env.Config
+			mod(&cfg)
+			c, err := firstorion.New(cfg, firstorion.WithPageLimit(vendorPage))
+			if err != nil {
+				t.Fatalf("new client: %v", err)
+			}
+			return c
+		}
+		return &vendortest.Env{
+			Vendor:  env.Client,
+			Fresh:   env.Num,
+			Refused: "+123",
+			Create: func(n string) plan.Op {
+				auth := false
+				return plan.Op{ID: plan.OpID(plan.FirstOrion, plan.Assign, n), Vendor: plan.FirstOrion, Action: plan.Assign,
+					Number: n, After: plan.State{BusinessUnit: env.BU1, Program: env.P1.ID, Channel: env.P1.Channel,
+						CallPurpose: "CS", AuthCalls: &auth}}
+			},
+			Remove: func(live plan.State) plan.Op {
+				return plan.Op{ID: plan.OpID(plan.FirstOrion, plan.Delete, live.Number), Vendor: plan.FirstOrion,
+					Action: plan.Delete, Number: live.Number, Before: live}
+			},
+			Hold: func(t *testing.T, count int) []string {
+				if held+count > sandboxNumbers {
+					t.Fatalf("the sandbox block holds %d numbers, %d asked", sandboxNumbers, held+count)
+				}
+				var nums []lab.SeedNumber
+				var out []string
+				for range count {
+					n := env.Num(held)
+					held++
+					nums = append(nums, lab.SeedNumber{PhoneNumber: n, BusinessUnitID: env.BU2})
+					out = append(out, n)
+				}
+				env.Place(t, nums)
+				return out
+			},
+			ListPage: vendorPage,
+			Shared:   true,
+			Unreachable: func(t *testing.T) plan.Vendor {
+				srv := httptest.NewServer(nil)
+				srv.Close()
+				return client(t, func(c *firstorion.Config) { c.URL = srv.URL })
+			},
+			Refusing: func(t *testing.T) plan.Vendor {
+				return client(t, func(c *firstorion.Config) { c.SecretKey = "wrong-" + c.SecretKey })
+			},
+			Secrets: []string{env.Config.APIKey, env.Config.SecretKey, "wrong-" + env.Config.SecretKey},
+		}
+	}}
+}

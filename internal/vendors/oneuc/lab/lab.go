@@ -82,6 +82,12 @@ type Options struct {
 	DropWrites bool
 	// MaxPageSize is the largest page_size a listing accepts; 0 means 1000.
 	MaxPageSize int
+	// WideAnswerMax, when positive, makes the carrier answer a search on a
+	// block wider than ten numbers (a prefix of nine digits or fewer) with
+	// at most this many numbers, left out at random (Seed): the carrier
+	// vendors.md warns of, which returns fewer than asked. Searches on a
+	// block of ten are answered in full.
+	WideAnswerMax int
 }
 
 // Address is an E911 service address in Kazoo's field names.
@@ -439,6 +445,13 @@ func (l *Lab) SetFaults(faultRate, lostRate float64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.opts.FaultRate, l.opts.LostRate = faultRate, lostRate
+}
+
+// SetWideAnswerMax changes Options.WideAnswerMax.
+func (l *Lab) SetWideAnswerMax(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.opts.WideAnswerMax = n
 }
 
 // SetCollectionShape changes the collection answer shape.

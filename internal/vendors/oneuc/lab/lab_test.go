@@ -340,3 +340,62 @@ func TestInject(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchRules checks the carrier search against vendors.md: a prefix
+// of 3 to 10 digits, with or without the +; quantity 1 by default and at
+// most 500; at most quantity numbers; a block asked with a quantity at
+// least its size answers every available number of it; and the short
+// carrier of WideAnswerMax, which answers wide searches with fewer.
+func TestSearchRules(t *testing.T) {
+	seed := Seed{Available: []string{"+1212555"}, Numbers: []SeedNumber{{Number: "+12125550042", State: "in_service"}}}
+	tests := []struct {
+		name   string
+		query  string
+		wide   int // Options.WideAnswerMax
+		status int
+		hits   int // -1: do not check
+	}{
+		{"three digits", "prefix=212", 0, 200, 1},
+		{"ten digits with +", "prefix=%2B1212555001&quantity=10", 0, 200, 10},
+		{"ten digits bare", "prefix=2125550011&quantity=10", 0, 200, 1},
+		{"two digits", "prefix=21", 0, 400, -1},
+		{"eleven digits", "prefix=%2B12125550011", 0, 400, -1},
+		{"not digits", "prefix=%2B1212x", 0, 400, -1},
+		{"quantity zero", "prefix=212&quantity=0", 0, 400, -1},
+		{"quantity 500", "prefix=212&quantity=500", 0, 200, 500},
+		{"quantity 501", "prefix=212&quantity=501", 0, 400, -1},
+		{"at most quantity", "prefix=%2B1212555&quantity=7", 0, 200, 7},
+		// 100 numbers, less …0000 and the held …0042.
+		{"a block of a hundred whole", "prefix=%2B121255500&quantity=100", 0, 200, 98},
+		{"a block of ten whole", "prefix=%2B1212555004&quantity=10", 0, 200, 9},
+		{"short carrier: a wide answer cut", "prefix=%2B121255500&quantity=100", 30, 200, 30},
+		{"short carrier: a block of ten whole", "prefix=%2B1212555004&quantity=10", 3, 200, 9},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l, c := start(t, Options{WideAnswerMax: tc.wide}, seed)
+			a := c.do("GET", "/v2/phone_numbers?"+tc.query, "")
+			if a.Status != tc.status {
+				t.Fatalf("status %d (%s), want %d", a.Status, a.Data, tc.status)
+			}
+			if tc.hits < 0 {
+				return
+			}
+			var hits []struct{ E164 string }
+			if err := json.Unmarshal(a.Data, &hits); err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) != tc.hits {
+				t.Fatalf("%d hits, want %d", len(hits), tc.hits)
+			}
+			for _, h := range hits {
+				if !strings.HasPrefix(h.E164, "+1212555") || strings.HasSuffix(h.E164, "0000") || h.E164 == "+12125550042" {
+					t.Fatalf("search returned %s", h.E164)
+				}
+				if !l.Discovered(h.E164) {
+					t.Fatalf("%s returned but not discovered", h.E164)
+				}
+			}
+		})
+	}
+}

@@ -398,6 +398,12 @@ func (l *Lab) search(q url.Values) reply {
 	if len(hits) > quantity {
 		hits = hits[:quantity]
 	}
+	if m := l.opts.WideAnswerMax; m > 0 && labLen-len(base) > 1 && len(hits) > m {
+		// A carrier that answers a wide search short: keep m at random.
+		l.rnd.Shuffle(len(hits), func(i, j int) { hits[i], hits[j] = hits[j], hits[i] })
+		hits = hits[:m]
+		sort.Strings(hits)
+	}
 	data := make([]any, 0, len(hits))
 	for _, n := range hits {
 		l.discovered[n] = true

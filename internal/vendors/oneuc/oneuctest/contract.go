@@ -43,7 +43,8 @@ var cases = []contractCase{
 	{"read/cnam e911 state and absent numbers", caseRead},
 	{"read/states: GETs for a few numbers, one listing for many", caseReadStates},
 	{"activate/held numbers go straight to activation", caseActivateHeld},
-	{"activate/one search per block discovers the rest", caseActivateDiscover},
+	{"activate/one wide search per dense block, one of ten per sparse number", caseActivateDiscover},
+	{"activate/a number a wide answer left out is found in its block of ten", caseActivateShortCarrier},
 	{"activate/partial failures shape 1", func(t *testing.T, h Harness) { casePartial(t, h, lab.ShapeSuccessError) }},
 	{"activate/partial failures shape 2", func(t *testing.T, h Harness) { casePartial(t, h, lab.ShapeClientError) }},
 	{"activate/unmentioned numbers are checked live", caseUnmentioned},
@@ -432,31 +433,74 @@ func caseActivateHeld(t *testing.T, h Harness) {
 func caseActivateDiscover(t *testing.T, h Harness) {
 	env := h.Start(t, Setup{Seed: lab.Seed{Available: []string{pool}}})
 	l := env.NeedLab(t)
-	// 25 numbers in three blocks of ten: +1555010000x, …001x, …002x.
+	// 25 numbers in three blocks of ten of one block of a hundred
+	// (+1555010000x, …001x, …002x): one wide search. Three sparse numbers,
+	// each alone in its hundred: one search of its block of ten each, as
+	// before wide searches, but for the batch's highest number, whose
+	// hundred is searched whole for the batches after it.
 	var ops []plan.Op
 	for i := 1; i <= 25; i++ {
 		ops = append(ops, activateOp(fmt.Sprintf("%s%04d", pool, i), ""))
+	}
+	sparse := []string{pool + "5005", pool + "7015", pool + "9025"}
+	for _, n := range sparse {
+		ops = append(ops, activateOp(n, ""))
 	}
 	res := apply(t, env.Client, ops...)
 	for _, op := range ops {
 		wantOutcome(t, res, op.Number, plan.Done)
 	}
-	if got := l.Stats().Searches; got != 3 {
-		t.Fatalf("%d searches, want 3 (one per block)", got)
-	}
+	searches := map[string]string{} // prefix -> quantity
 	for _, r := range l.Requests() {
 		if r.Path == "/v2/phone_numbers" {
 			q, _ := url.ParseQuery(r.Query)
-			if p := q.Get("prefix"); len(p) != 11 || !strings.HasPrefix(p, "+") {
-				t.Fatalf("search prefix %q is not + and ten digits", p)
-			}
-			if q.Get("quantity") != "10" {
-				t.Fatalf("search quantity %q", q.Get("quantity"))
-			}
+			searches[q.Get("prefix")] = q.Get("quantity")
 		}
 		if strings.HasSuffix(r.Path, "collection/activate") && !strings.Contains(r.Body, `"accept_charges":true`) {
 			t.Fatalf("activation without accept_charges: %s", r.Body)
 		}
+	}
+	want := map[string]string{pool + "00": "100", pool + "500": "10", pool + "701": "10", pool + "90": "100"}
+	if fmt.Sprint(searches) != fmt.Sprint(want) || l.Stats().Searches != len(want) {
+		t.Fatalf("%d searches %v, want %v", l.Stats().Searches, searches, want)
+	}
+	// The next batch reuses the answers: numbers the wide answers had, and
+	// one in a block of ten searched alone.
+	res = apply(t, env.Client, activateOp(pool+"0077", ""), activateOp(pool+"5006", ""), activateOp(pool+"9099", ""))
+	for _, n := range []string{pool + "0077", pool + "5006", pool + "9099"} {
+		wantOutcome(t, res, n, plan.Done)
+	}
+	if got := l.Stats().Searches; got != len(want) {
+		t.Fatalf("%d searches after a batch the answers covered, want %d", got, len(want))
+	}
+}
+
+func caseActivateShortCarrier(t *testing.T, h Harness) {
+	// A carrier that answers wide searches with 5 numbers of the 99 it has.
+	env := h.Start(t, Setup{Seed: lab.Seed{Available: []string{pool}}, Lab: lab.Options{WideAnswerMax: 5, Seed: 3}})
+	l := env.NeedLab(t)
+	// 60 numbers in six blocks of ten of one hundred, …0000 among them
+	// (never available).
+	var ops []plan.Op
+	for i := range 60 {
+		ops = append(ops, activateOp(fmt.Sprintf("%s%04d", pool, i), ""))
+	}
+	res := apply(t, env.Client, ops...)
+	for _, op := range ops[1:] {
+		wantOutcome(t, res, op.Number, plan.Done)
+		if c := l.Counts(op.Number); c.Activated != 1 {
+			t.Fatalf("%s activated %d times", op.Number, c.Activated)
+		}
+	}
+	r := wantOutcome(t, res, pool+"0000", plan.Failed)
+	var ve *plan.VendorError
+	if !errors.As(r.Err, &ve) || ve.Code != "not_available" || !strings.Contains(ve.Message, pool+"000") {
+		t.Fatalf("…0000: %v, want not_available naming its block of ten", r.Err)
+	}
+	// One wide search, then one search of each block of ten it left
+	// numbers out of: all six.
+	if got := l.Stats().Searches; got != 7 {
+		t.Fatalf("%d searches, want 1 wide + 6 of ten", got)
 	}
 }
 
