@@ -111,6 +111,8 @@ func runValidate(ctx context.Context, e *env, f validateFlags, pos []string) err
 		OneUCEnabled:      !found || cfg.OneUCEnabled(),
 		FirstOrionEnabled: !found || cfg.FirstOrionEnabled(),
 		Stats:             &desired.Stats{},
+		// Only the verdict is printed: the rows need not be kept.
+		CheckOnly: true,
 	}
 	d, warns, rerr := desired.ReadFile(f.desired, opts)
 	var rowErrs desired.Errors
@@ -131,7 +133,7 @@ func runValidate(ctx context.Context, e *env, f validateFlags, pos []string) err
 	}
 	if d != nil {
 		rep.SHA256 = d.SHA256
-		rep.Numbers = len(d.Rows)
+		rep.Numbers = opts.Stats.Valid
 	}
 	if rep.Warnings == nil {
 		rep.Warnings = []desired.Warning{}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -212,4 +213,114 @@ func BenchmarkNormalize(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// writeValidateCSV writes issue #12's validation file: rows rows of five
+// columns, 80 % of the numbers in E.164 and 20 % in national spellings
+// ("(212) 555-0101", "212.555.0101", "1-212-555-0101" in equal shares).
+func writeValidateCSV(tb testing.TB, rows int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "validate.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	r := rand.New(rand.NewPCG(12, 1))
+	fmt.Fprintln(w, "phone_number,cnam,brand_business_unit,brand_program,authenticated_calls")
+	const perBlock = 500
+	for i := 0; i < rows; i++ {
+		block, sub := i/perBlock, i%perBlock
+		npa := benchAreaCodes[block%len(benchAreaCodes)]
+		nxx := 200 + (block/len(benchAreaCodes))%800
+		x := (block / len(benchAreaCodes) / 800) % 10
+		line := fmt.Sprintf("%d%03d", x, sub*2+(block&1))
+		var num string
+		switch p := r.IntN(100); {
+		case p < 80:
+			num = fmt.Sprintf("+1%d%d%s", npa, nxx, line)
+		case p < 87:
+			num = fmt.Sprintf("(%d) %d-%s", npa, nxx, line)
+		case p < 94:
+			num = fmt.Sprintf("%d.%d.%s", npa, nxx, line)
+		default:
+			num = fmt.Sprintf("1-%d-%d-%s", npa, nxx, line)
+		}
+		fmt.Fprintf(w, "%s,ACME %d,Sales,Outbound %d,%v\n", num, i%1000, i%7, i%2 == 0)
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// buildNumsync builds the command into dir and returns its path.
+func buildNumsync(tb testing.TB, dir string) string {
+	tb.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(dir, "numsync")
+	out, err := exec.Command(goTool, "build", "-o", bin, "github.com/numsync/numsync/cmd/numsync").CombinedOutput()
+	if err != nil {
+		tb.Fatalf("build numsync: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// BenchmarkValidateCommand1M is issue #12's first figure: the whole
+// `numsync validate` process on a 1,000,000-row file (80 % E.164, 20 %
+// national spellings, five columns), against Go's raw encoding/csv read of
+// the same file in this process. Each iteration runs the command three
+// times and keeps the best wall and CPU time (as the raw read does) and
+// the largest peak RSS.
+func BenchmarkValidateCommand1M(b *testing.B) {
+	const rows = 1_000_000
+	path := writeValidateCSV(b, rows)
+	bin := buildNumsync(b, b.TempDir())
+	raw, rawCPU := time.Duration(1<<62), time.Duration(1<<62)
+	for range 3 {
+		c0 := cpuTime()
+		n, d := rawRead(b, path)
+		if n != rows+1 {
+			b.Fatalf("raw read %d records", n)
+		}
+		raw = min(raw, d)
+		rawCPU = min(rawCPU, cpuTime()-c0)
+	}
+	wall, cpu := time.Duration(1<<62), time.Duration(1<<62)
+	var rss int64
+	b.ResetTimer()
+	for b.Loop() {
+		for range 3 {
+			cmd := exec.Command(bin, "validate", "--desired", path)
+			// No config: the command must not pick one up from the
+			// environment or the working directory.
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir()}
+			cmd.Dir = b.TempDir()
+			start := time.Now()
+			out, err := cmd.Output()
+			d := time.Since(start)
+			if err != nil {
+				b.Fatalf("numsync validate: %v\n%s", err, out)
+			}
+			if !strings.Contains(string(out), "1000000 rows, 1000000 valid numbers, valid") {
+				b.Fatalf("unexpected verdict:\n%s", out)
+			}
+			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			wall = min(wall, d)
+			cpu = min(cpu, time.Duration(ru.Utime.Nano()+ru.Stime.Nano()))
+			rss = max(rss, ru.Maxrss) // kB on Linux
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(wall.Seconds()/raw.Seconds(), "x-raw")
+	b.ReportMetric(cpu.Seconds()/rawCPU.Seconds(), "cpu-x-raw")
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(raw.Seconds(), "raw-s")
+	b.ReportMetric(float64(rss)/1024, "peak-rss-MiB")
 }

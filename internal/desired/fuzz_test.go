@@ -3,6 +3,7 @@ package desired
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,9 +29,19 @@ func FuzzDesiredRead(f *testing.F) {
 	f.Add([]byte("\xef\xbb\xbfPhone Number\r\n1.2E+10\r\n\r\n"), false)
 	f.Add([]byte("phone_number,e911_region,e911_street_address,e911_locality,e911_postal_code\n+12125554200,tx,a,b,c\n"), true)
 	f.Fuzz(func(t *testing.T, data []byte, allowExtra bool) {
-		// splitMin 1 makes every input take the two-half parse.
-		opts := Options{Path: "f.csv", OneUCEnabled: true, FirstOrionEnabled: !allowExtra, AllowExtraColumns: allowExtra, Workers: 2, splitMin: 1}
+		var st, stCheck Stats
+		opts := Options{Path: "f.csv", OneUCEnabled: true, FirstOrionEnabled: !allowExtra, AllowExtraColumns: allowExtra, Workers: 2, Stats: &st}
 		d, _, err := Read(bytes.NewReader(data), opts)
+		// Checking only must find exactly what a full read finds.
+		check := opts
+		check.CheckOnly, check.Stats = true, &stCheck
+		_, _, errCheck := Read(bytes.NewReader(data), check)
+		if fmt.Sprint(err) != fmt.Sprint(errCheck) || st != stCheck {
+			t.Fatalf("CheckOnly disagrees: %v %+v\n---\n%v %+v", err, st, errCheck, stCheck)
+		}
+		if d != nil && st.Valid != len(d.Rows) {
+			t.Fatalf("Stats.Valid %d, %d rows", st.Valid, len(d.Rows))
+		}
 		if err != nil {
 			var es Errors
 			if !errors.As(err, &es) {

@@ -280,3 +280,52 @@ func (d *dfa) step(s int, c byte, pos int) (int, error) {
 	d.next[key] = t
 	return t, nil
 }
+
+// nanpSpellingsSafe reports, from the library's own metadata, when a NANP
+// number spelled with separators, parentheses or a trunk "1" (nanpSpelling)
+// is read by the library exactly like its canonical "+1" form, so the two
+// share one verdict: plus for spellings with "+1", national for those
+// without a "+" parsed in region.
+//
+// The library strips the separators (the spellings hold nothing else), then
+// looks for a country code: after "+" it reads 1 and takes the metadata of
+// 1's main region; without one it takes the default region's and, when the
+// digits start with its country code 1 and are too long for it, reads that
+// 1 as the country code. Then it strips a national prefix. So the readings
+// agree when, for the region concerned: its country code is 1; its
+// international prefix is 011 (the spelled digits start 1 or 2-9, so are
+// never taken for one); no possible length reaches 11 digits (so a trunk
+// "1" is always the country code); and its national prefix for parsing is
+// exactly "1" with no transform rule (so ten digits starting 2-9 are never
+// rewritten). When any of this changes in a future metadata, that kind of
+// spelling simply goes to the library again.
+func nanpSpellingsSafe(region string) (plus, national bool) {
+	coll, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		return false, false
+	}
+	main := phonenumbers.GetRegionCodeForCountryCode(1)
+	for _, md := range coll.GetMetadata() {
+		id := md.GetId()
+		if id != main && id != region {
+			continue
+		}
+		ok := md.GetCountryCode() == 1 &&
+			md.GetInternationalPrefix() == "011" &&
+			md.GetNationalPrefixForParsing() == "1" &&
+			md.GetNationalPrefixTransformRule() == ""
+		for _, l := range md.GetGeneralDesc().GetPossibleLength() {
+			ok = ok && l < nanpDigits+1
+		}
+		for _, l := range md.GetGeneralDesc().GetPossibleLengthLocalOnly() {
+			ok = ok && l < nanpDigits+1
+		}
+		if id == main {
+			plus = ok
+		}
+		if id == region {
+			national = ok
+		}
+	}
+	return plus, national
+}

@@ -145,3 +145,180 @@ func TestFastPathEqualsLibrary(t *testing.T) {
 	}
 	t.Logf("%d numbers, %d canonical NANP, %d valid: all equal to the library", n, fast, valid)
 }
+
+func TestNANPSpelling(t *testing.T) {
+	tests := []struct {
+		in   string
+		nsn  string
+		plus bool
+	}{
+		{"(212) 555-0101", "2125550101", false},
+		{"(212)555-0101", "2125550101", false},
+		{"212.555.0101", "2125550101", false},
+		{"212-555-0101", "2125550101", false},
+		{"212 555 0101", "2125550101", false},
+		{"2125550101", "2125550101", false},
+		{"212-555.0101", "2125550101", false},
+		{"1-212-555-0101", "2125550101", false},
+		{"1 (212) 555-0101", "2125550101", false},
+		{"1(212)5550101", "2125550101", false},
+		{"12125550101", "2125550101", false},
+		{"1.212.555.0101", "2125550101", false},
+		{"+1 212 555 0101", "2125550101", true},
+		{"+1 (212) 555-0101", "2125550101", true},
+		{"+1-212-555-0101", "2125550101", true},
+		{"+1.212.555.0101", "2125550101", true},
+		{"+1(212)555-0101", "2125550101", true},
+		{"+12125550101", "2125550101", true},
+		// Left to the library.
+		{"(112) 555-0101", "", false},
+		{"012-555-0101", "", false},
+		{"1-012-555-0101", "", false},
+		{"1125550101", "", false},
+		{"(212 555-0101", "", false},
+		{"212) 555-0101", "", false},
+		{"212--555-0101", "", false},
+		{"212 - 555 - 0101", "", false},
+		{"212-555-01010", "", false},
+		{"212-555-010", "", false},
+		{"+2 212 555 0101", "", false},
+		{"+ 1 212 555 0101", "", false},
+		{"++1 212 555 0101", "", false},
+		{"11-212-555-0101", "", false},
+		{"212-555-0101 x12", "", false},
+		{"212-555-0101#", "", false},
+		{"212/555/0101", "", false},
+		{"２１２-５５５-０１０１", "", false},
+		{"212-555-O1O1", "", false},
+		{"1-800-FLOWERS", "", false},
+		{"", "", false},
+		{"+", "", false},
+		{"1", "", false},
+		{"(", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			nsn, plus, ok := nanpSpelling(tt.in)
+			if ok != (tt.nsn != "") || ok && (string(nsn[:]) != tt.nsn || plus != tt.plus) {
+				t.Errorf("nanpSpelling(%q) = %q %v %v, want %q %v", tt.in, nsn[:], plus, ok, tt.nsn, tt.plus)
+			}
+		})
+	}
+}
+
+// TestNANPSpellingsSafe pins that today's metadata lets both kinds of
+// spelling share the canonical memo for US and CA, and that a non-NANP
+// default region keeps national spellings on the library.
+func TestNANPSpellingsSafe(t *testing.T) {
+	for _, tt := range []struct {
+		region         string
+		plus, national bool
+	}{{"US", true, true}, {"CA", true, true}, {"GB", true, false}, {"AG", true, false}} {
+		plus, national := nanpSpellingsSafe(tt.region)
+		if plus != tt.plus || national != tt.national {
+			t.Errorf("nanpSpellingsSafe(%s) = %v %v, want %v %v", tt.region, plus, national, tt.plus, tt.national)
+		}
+	}
+}
+
+// spellings are the ways genSpelled writes a ten-digit national number
+// (%s are the area code, exchange and line): every form nanpSpelling
+// takes, and near misses it must leave to the library.
+var spellings = []string{
+	"(%s) %s-%s", "(%s)%s-%s", "%s.%s.%s", "%s-%s-%s", "%s %s %s", "%s%s%s", "%s-%s.%s",
+	"1-%s-%s-%s", "1 (%s) %s-%s", "1(%s)%s%s", "1%s%s%s", "1.%s.%s.%s",
+	"+1 %s %s %s", "+1 (%s) %s-%s", "+1-%s-%s-%s", "+1.%s.%s.%s", "+1(%s)%s-%s", "+1%s%s%s",
+	// Near misses.
+	"(%s %s-%s", "%s--%s-%s", "%s - %s - %s", "%s-%s-%s0", "%s-%s-%s x12", "%s/%s/%s",
+	"+2 %s %s %s", "11-%s-%s-%s", "0%s%s%s", "+1 1%s%s%s", "%s %s %s ext 7", "tel:+1-%s-%s-%s",
+}
+
+// genSpelled makes n numbers in every spelling: national numbers clustered
+// in blocks (so the memo is hit), anywhere (invalid area codes and
+// exchanges included), and starting 0 or 1.
+func genSpelled(n int, seed uint64) []string {
+	r := rand.New(rand.NewPCG(seed, seed^0x5bd1e995))
+	blocks := make([]int, 3000)
+	for i := range blocks {
+		blocks[i] = 2_000_000 + r.IntN(8_000_000)
+	}
+	out := make([]string, n)
+	for i := range out {
+		var nsn string
+		switch p := r.IntN(100); {
+		case p < 60:
+			nsn = fmt.Sprintf("%07d%03d", blocks[r.IntN(len(blocks))], r.IntN(1000))
+		case p < 75: // real area codes, any exchange
+			nsn = fmt.Sprintf("%d%07d", benchAreaCodes[r.IntN(len(benchAreaCodes))], r.IntN(10_000_000))
+		case p < 95:
+			nsn = fmt.Sprintf("%010d", r.Int64N(10_000_000_000))
+		default: // N11 and 1xx area codes
+			nsn = fmt.Sprintf("%d11%07d", 2+r.IntN(8), r.IntN(10_000_000))
+		}
+		f := spellings[r.IntN(len(spellings))]
+		out[i] = fmt.Sprintf(f, nsn[:3], nsn[3:6], nsn[6:])
+	}
+	return out
+}
+
+// TestSpellingsEqualLibrary proves on a large sample, in every spelling and
+// several default regions, that the normaliser gives exactly the library's
+// verdict and E.164 form for national and separated spellings.
+func TestSpellingsEqualLibrary(t *testing.T) {
+	n := 150_000
+	if raceEnabled {
+		n = 4_000
+	}
+	for _, region := range []string{"US", "CA", "GB"} {
+		t.Run(region, func(t *testing.T) {
+			nums := genSpelled(n, 7)
+			if region != "US" {
+				nums = nums[:n/5]
+			}
+			workers := runtime.GOMAXPROCS(0)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var mismatches []string
+			var spelled, valid, invalidSpelled int
+			for w := range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					p := newPhoneNormalizer(region)
+					var ls, lv, li int
+					for i := w; i < len(nums); i += workers {
+						s := nums[i]
+						got, reason := p.normalize(s)
+						want, ok := reference(s, region)
+						if _, _, sp := nanpSpelling(s); sp {
+							ls++
+							if !ok {
+								li++
+							}
+						}
+						if ok {
+							lv++
+						}
+						if (reason == "") != ok || got != want {
+							mu.Lock()
+							mismatches = append(mismatches, fmt.Sprintf("%q: normalize=%q,%q library=%q,%v", s, got, reason, want, ok))
+							mu.Unlock()
+						}
+					}
+					mu.Lock()
+					spelled, valid, invalidSpelled = spelled+ls, valid+lv, invalidSpelled+li
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			if len(mismatches) > 0 {
+				t.Fatalf("%d mismatches, e.g.:\n%v", len(mismatches), mismatches[:min(10, len(mismatches))])
+			}
+			m := len(nums)
+			if spelled < m/2 || invalidSpelled < m/20 || valid < m/10 || valid > m*9/10 {
+				t.Errorf("sample is not balanced: %d of %d spelled (%d invalid), %d valid", spelled, m, invalidSpelled, valid)
+			}
+			t.Logf("%d numbers, %d in a fast-path spelling (%d of them invalid), %d valid: all equal to the library", m, spelled, invalidSpelled, valid)
+		})
+	}
+}

@@ -5,11 +5,12 @@
 // row is collected, each with its file line, canonical column name and
 // reason (an Errors value), so a person fixes a spreadsheet once rather than
 // once per error. Phone numbers are normalised to E.164 by a real
-// phone-number library; rows are validated in parallel chunks and merged
-// back in file order.
+// phone-number library; the file is streamed, its rows validated in
+// parallel chunks and merged back in file order.
 package desired
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
@@ -22,9 +23,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
-
-	"github.com/gocarina/gocsv"
 
 	"github.com/numsync/numsync/internal/plan"
 )
@@ -49,7 +47,6 @@ const (
 	maxCNAMRunes            = 15
 	minE911CallerNameRunes  = 3
 	chunkRows               = 2048
-	defaultSplitMin         = 1 << 20
 	maxUnnamedColumnWarning = 5
 )
 
@@ -98,10 +95,14 @@ type Options struct {
 	// Stats, when not nil, receives counts a summary needs beyond the
 	// valid rows.
 	Stats *Stats
+	// CheckOnly validates without keeping the rows (Desired.Rows stays
+	// nil; Stats.Valid counts them): what `numsync validate` needs, in the
+	// memory of the duplicate check alone.
+	CheckOnly bool
 
-	// splitMin is the input size from which the parse is split between
-	// two goroutines (tests lower it to exercise the split on small files).
-	splitMin int
+	// sizeHint is the input's size in bytes when known (ReadFile), to
+	// size the duplicate check from the first rows' length.
+	sizeHint int64
 }
 
 // Stats counts what a Read saw.
@@ -112,6 +113,9 @@ type Stats struct {
 	Blank int
 	// Invalid is the number of data rows with at least one error.
 	Invalid int
+	// Valid is the number of valid rows (len(Desired.Rows) unless
+	// CheckOnly).
+	Valid int
 }
 
 // ReadFile reads and validates the CSV at path, like Read, and sets
@@ -121,19 +125,25 @@ func ReadFile(path string, opts Options) (*plan.Desired, []Warning, error) {
 	if opts.Path == "" {
 		opts.Path = path
 	}
-	// The file is read whole (a million rows is ~60 MB) so its digest is
-	// computed on another core while the rows are parsed, from the very
-	// bytes that are validated.
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("desired: %w", err)
 	}
-	sum := make(chan [sha256.Size]byte, 1)
-	go func() { sum <- sha256.Sum256(data) }()
-	d, warns, err := readBytes(data, opts)
-	digest := <-sum
-	if d != nil {
-		d.SHA256 = hex.EncodeToString(digest[:])
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		opts.sizeHint = fi.Size()
+	}
+	// The file is streamed, and hashed as it is read: the digest is of the
+	// very bytes that are validated.
+	h := sha256.New()
+	d, warns, err := Read(io.TeeReader(f, h), opts)
+	if d != nil && (err == nil || errors.As(err, new(Errors))) {
+		// Parsing may stop early (an unterminated quote runs to the end):
+		// the digest is still of the whole file.
+		if _, cerr := io.Copy(h, f); cerr != nil {
+			return d, warns, fmt.Errorf("desired: read %s: %w", opts.Path, cerr)
+		}
+		d.SHA256 = hex.EncodeToString(h.Sum(nil))
 	}
 	return d, warns, err
 }
@@ -142,17 +152,71 @@ func ReadFile(path string, opts Options) (*plan.Desired, []Warning, error) {
 // even when some are invalid (so a summary can count them); the error is
 // then an Errors value listing every problem, and nothing may be applied
 // from the result. Any other error (an I/O failure) is wrapped.
+//
+// The CSV is streamed: what is held is the valid rows (none with
+// Options.CheckOnly) and what the duplicate check needs.
 func Read(r io.Reader, opts Options) (*plan.Desired, []Warning, error) {
-	// A desired-state CSV fits in memory (its rows must anyway); holding
-	// its bytes lets the parse be split between cores.
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return &plan.Desired{Path: opts.Path}, nil, fmt.Errorf("desired: read %s: %w", opts.Path, err)
-	}
-	return readBytes(data, opts)
+	return ReadSource(CSVSource(r, opts.Path), opts)
 }
 
-func readBytes(data []byte, opts Options) (*plan.Desired, []Warning, error) {
+// Source yields the records of a desired-state table in order, the header
+// first: each call returns the next record's cells and the line it starts
+// on (1 is the first line). After the last record it returns io.EOF. A
+// *RowError is a problem with one record (malformed quoting, say): it is
+// reported with the others and reading goes on. Any other error stops the
+// read and is returned as is. The returned slice may be reused by the next
+// call; the strings in it are kept.
+type Source func() (cells []string, line int, err error)
+
+// CSVSource reads CSV records from r (path names it in errors). A leading
+// UTF-8 byte-order mark is skipped. encoding/csv is tuned for spreadsheets:
+// ragged rows are row errors with their line, not a stop; malformed quotes
+// are reported (strict quoting) rather than silently swallowing the rest
+// of the file into one cell.
+func CSVSource(r io.Reader, path string) Source {
+	br := bufio.NewReaderSize(r, 256<<10)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = false
+	cr.ReuseRecord = true
+	ended := false
+	return func() ([]string, int, error) {
+		if ended {
+			return nil, 0, io.EOF
+		}
+		rec, err := cr.Read()
+		if err == nil {
+			line, _ := cr.FieldPos(0)
+			return rec, line, nil
+		}
+		if errors.Is(err, io.EOF) {
+			ended = true
+			return nil, 0, io.EOF
+		}
+		var pe *csv.ParseError
+		if !errors.As(err, &pe) {
+			ended = true
+			return nil, 0, fmt.Errorf("desired: read %s: %w", path, err)
+		}
+		reason := pe.Err.Error()
+		if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
+			reason = fmt.Sprintf("malformed quoting at line %d, column %d: %v (a cell with a quote must be wholly quoted, with inner quotes doubled)", pe.Line, pe.Column, pe.Err)
+		}
+		if errors.Is(pe.Err, csv.ErrQuote) {
+			// An unterminated quote runs to the end of the file.
+			ended = true
+		}
+		return nil, 0, &RowError{Path: path, Line: pe.StartLine, Reason: reason, Err: pe}
+	}
+}
+
+// ReadSource validates the records src yields, like Read: the first is
+// the header. It is how another table format (a workbook) is validated
+// by the same rules.
+func ReadSource(src Source, opts Options) (*plan.Desired, []Warning, error) {
 	if opts.DefaultRegion == "" {
 		opts.DefaultRegion = "US"
 	}
@@ -160,12 +224,8 @@ func readBytes(data []byte, opts Options) (*plan.Desired, []Warning, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	if opts.splitMin == 0 {
-		opts.splitMin = defaultSplitMin
-	}
-	data = bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})
 	d := &plan.Desired{Path: opts.Path}
-	rd := newReading(data, 0, opts)
+	rd := &reading{src: src}
 
 	header, headerLine, err := rd.next()
 	if err != nil {
@@ -174,6 +234,7 @@ func readBytes(data []byte, opts Options) (*plan.Desired, []Warning, error) {
 		}
 		return d, nil, err
 	}
+	header = slices.Clone(header)
 	d.Header = header
 	sc, errs, warns := newSchema(header, headerLine, opts)
 	d.Columns = sc.columns
@@ -182,19 +243,20 @@ func readBytes(data []byte, opts Options) (*plan.Desired, []Warning, error) {
 		return d, warns, append(errs, rd.parseErrs...)
 	}
 
-	rows, rowErrs, blank, noE911, rerr := rd.pipeline(sc, data)
-	errs = append(errs, rowErrs...)
+	m, rerr := rd.pipeline(sc, opts)
+	errs = append(errs, m.errs...)
+	errs = append(errs, rd.parseErrs...)
 	if rerr != nil {
 		return d, warns, rerr
 	}
-	d.Rows = rows
-	if len(blank) > 0 {
-		warns = append(warns, Warning{Path: opts.Path, Line: blank[0], Count: len(blank),
-			Message: fmt.Sprintf("%s with every cell blank skipped", plural(len(blank), "row"))})
+	d.Rows = m.rows
+	if len(m.blank) > 0 {
+		warns = append(warns, Warning{Path: opts.Path, Line: m.blank[0], Count: len(m.blank),
+			Message: fmt.Sprintf("%s with every cell blank skipped", plural(len(m.blank), "row"))})
 	}
-	if len(noE911) > 0 {
-		warns = append(warns, Warning{Path: opts.Path, Line: noE911[0], Column: "e911", Count: len(noE911),
-			Message: fmt.Sprintf("%s with blank E911 cells under a managed E911 header: their live address is left as it is", plural(len(noE911), "row"))})
+	if len(m.noE911) > 0 {
+		warns = append(warns, Warning{Path: opts.Path, Line: m.noE911[0], Column: "e911", Count: len(m.noE911),
+			Message: fmt.Sprintf("%s with blank E911 cells under a managed E911 header: their live address is left as it is", plural(len(m.noE911), "row"))})
 	}
 	slices.SortStableFunc(warns, func(a, b Warning) int { return a.Line - b.Line })
 	if opts.Stats != nil {
@@ -204,7 +266,7 @@ func readBytes(data []byte, opts Options) (*plan.Desired, []Warning, error) {
 				bad[e.Line] = true
 			}
 		}
-		*opts.Stats = Stats{Rows: rd.rows, Blank: len(blank), Invalid: len(bad)}
+		*opts.Stats = Stats{Rows: rd.rows, Blank: len(m.blank), Invalid: len(bad), Valid: m.kept}
 	}
 	if len(errs) > 0 {
 		slices.SortStableFunc(errs, func(a, b *RowError) int { return a.Line - b.Line })
@@ -238,69 +300,28 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// reading parses records off (part of) the CSV in file order, with their
-// start lines.
+// reading pulls records off a Source, collecting the per-record problems
+// it reports.
 type reading struct {
-	opts      Options
-	cr        *csv.Reader
-	dec       gocsv.SimpleDecoder
+	src       Source
 	parseErrs Errors
 	rows      int
-	// baseLine is the number of lines before the bytes this reading
-	// parses: a second reading starting mid-file adds it to every line.
-	baseLine int
-	// slab is where records are copied out of the reader's reused buffer.
-	slab []string
 }
 
-// newReading parses data, whose first byte is on line baseLine+1. gocsv is
-// the CSV layer, over an encoding/csv reader tuned for spreadsheets.
-func newReading(data []byte, baseLine int, opts Options) *reading {
-	cr := csv.NewReader(bytes.NewReader(data))
-	// Ragged rows are row errors with their line, not a stop; malformed
-	// quotes are reported (strict quoting) rather than silently swallowing
-	// the rest of the file into one cell.
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = false
-	// Records are copied into slabs (see next): one allocation per few
-	// thousand rows instead of one per row.
-	cr.ReuseRecord = true
-	return &reading{opts: opts, cr: cr, dec: gocsv.NewSimpleDecoderFromCSVReader(cr), baseLine: baseLine}
-}
-
-// next returns the next record and the line it starts on. CSV syntax errors
+// next returns the next record and the line it starts on. Record problems
 // become RowErrors and reading goes on with the next record; only the end
-// stops it.
+// (io.EOF) or a read failure stops it.
 func (rd *reading) next() ([]string, int, error) {
 	for {
-		rec, err := rd.dec.GetCSVRow()
+		rec, line, err := rd.src()
 		if err == nil {
-			line, _ := rd.cr.FieldPos(0)
-			n := len(rec)
-			if cap(rd.slab)-len(rd.slab) < n {
-				rd.slab = make([]string, 0, max(n*chunkRows, 64))
-			}
-			out := rd.slab[len(rd.slab) : len(rd.slab)+n : len(rd.slab)+n]
-			copy(out, rec)
-			rd.slab = rd.slab[:len(rd.slab)+n]
-			return out, line + rd.baseLine, nil
+			return rec, line, nil
 		}
-		if errors.Is(err, io.EOF) {
-			return nil, 0, io.EOF
+		var re *RowError
+		if !errors.As(err, &re) {
+			return nil, 0, err
 		}
-		var pe *csv.ParseError
-		if !errors.As(err, &pe) {
-			return nil, 0, fmt.Errorf("desired: read %s: %w", rd.opts.Path, err)
-		}
-		reason := pe.Err.Error()
-		if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
-			reason = fmt.Sprintf("malformed quoting at line %d, column %d: %v (a cell with a quote must be wholly quoted, with inner quotes doubled)", pe.Line+rd.baseLine, pe.Column, pe.Err)
-		}
-		rd.parseErrs = append(rd.parseErrs, &RowError{Path: rd.opts.Path, Line: pe.StartLine + rd.baseLine, Reason: reason, Err: pe})
-		if errors.Is(pe.Err, csv.ErrQuote) {
-			// An unterminated quote runs to the end of the file.
-			return nil, 0, io.EOF
-		}
+		rd.parseErrs = append(rd.parseErrs, re)
 	}
 }
 
@@ -309,13 +330,15 @@ func (rd *reading) next() ([]string, int, error) {
 type chunk struct {
 	lines []int
 	recs  [][]string
-	// rows is a window of the shared arena when there is one, else the
-	// worker's own allocation.
-	rows    []plan.Row
-	inArena bool
-	valid   []bool
-	res     chunkResult
-	done    chan struct{}
+	// slab holds the records' cells (the source may reuse its slice).
+	slab  []string
+	rows  []plan.Row
+	valid []bool
+	res   chunkResult
+	done  chan struct{}
+	// estRows, on the first chunk, estimates the rows of the whole input
+	// (0: unknown), to size the duplicate check once.
+	estRows int
 }
 
 // chunkResult is what one worker found in one chunk of rows.
@@ -325,89 +348,31 @@ type chunkResult struct {
 	noE911 []int
 }
 
-// arena hands out windows of one row slice, in file order from a start
-// index, so validated rows need no copy into the result.
-type arena struct {
-	rows []plan.Row
-	next int
+// merged is what the merger made of every chunk, in file order.
+type merged struct {
+	rows   []plan.Row
+	errs   Errors
+	blank  []int
+	noE911 []int
+	kept   int
 }
 
-// take returns the window for n rows, or nil when there is no arena.
-func (a *arena) take(n int) []plan.Row {
-	if a == nil || a.next+n > len(a.rows) {
-		return nil
-	}
-	w := a.rows[a.next : a.next+n : a.next+n]
-	a.next += n
-	return w
-}
-
-// produce parses records into chunks, sending each to the workers and
-// appending it to *out, until the end or, when stopAt > 0, until the last
-// record read ends exactly at byte stopAt (true) or runs past it (false:
-// the split fell inside a record, and parsing just goes on).
-func (rd *reading) produce(work chan<- *chunk, ar *arena, stopAt int64, emit func(*chunk)) (bool, error) {
-	cur := &chunk{done: make(chan struct{}), lines: make([]int, 0, chunkRows), recs: make([][]string, 0, chunkRows)}
-	send := func() {
-		if w := ar.take(len(cur.recs)); w != nil {
-			cur.rows, cur.inArena = w, true
-		}
-		emit(cur)
-		work <- cur
-		cur = &chunk{done: make(chan struct{}), lines: make([]int, 0, chunkRows), recs: make([][]string, 0, chunkRows)}
-	}
-	defer func() {
-		if len(cur.recs) > 0 {
-			send()
-		}
-	}()
-	for {
-		rec, line, err := rd.next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = nil
-			}
-			return false, err
-		}
-		rd.rows++
-		cur.lines = append(cur.lines, line)
-		cur.recs = append(cur.recs, rec)
-		if len(cur.recs) == chunkRows {
-			send()
-		}
-		if stopAt > 0 {
-			if off := rd.cr.InputOffset(); off == stopAt {
-				return true, nil
-			} else if off > stopAt {
-				stopAt = 0
-			}
-		}
-	}
+// spelling is how the number first seen on line was written, when that
+// was not its E.164 form.
+type spelling struct {
+	line int
+	raw  string
 }
 
 // pipeline reads, validates and deduplicates every row after the header.
-// Stages run at once: parsing (split in two halves parsed concurrently
-// when the file is large), validation by workers in parallel chunks (phone
-// normalisation is the costly part), and a merger that takes the chunks
-// back in file order and finds duplicates.
-//
-// The split is speculative: the second half is parsed from the first line
-// break after the middle, which is a record boundary unless a quoted cell
-// spans it. The first half's parser checks this when it gets there: if its
-// last record ends exactly at the split, both halves are good; if not, the
-// second half's work is dropped and the first parser simply reads on.
-func (rd *reading) pipeline(sc *schema, data []byte) ([]plan.Row, Errors, []int, []int, error) {
-	opts := rd.opts
-	// Records never outnumber lines, so the line count bounds the arena,
-	// unless the lines are too short to be real rows (a file of blank
-	// lines must not allocate a row per byte).
-	headerEnd := int(rd.cr.InputOffset())
-	lines := bytes.Count(data[headerEnd:], []byte{'\n'}) + 1
-	var ar *arena
-	if lines <= len(data)/8+chunkRows {
-		ar = &arena{rows: make([]plan.Row, lines)}
-	}
-
+// Three stages run at once: this goroutine pulls records and cuts them
+// into chunks; workers validate chunks in parallel (phone normalisation is
+// the costly part); a merger takes the chunks back in file order, finds
+// duplicates, and keeps the valid rows (unless opts.CheckOnly). A chunk's
+// records are dropped once merged, so memory holds the rows kept and, for
+// the duplicate check, each number's first line (and its spelling when it
+// was not written in E.164), not the file.
+func (rd *reading) pipeline(sc *schema, opts Options) (merged, error) {
 	work := make(chan *chunk, opts.Workers*2)
 	order := make(chan *chunk, opts.Workers*4)
 	var wg sync.WaitGroup
@@ -417,10 +382,15 @@ func (rd *reading) pipeline(sc *schema, data []byte) ([]plan.Row, Errors, []int,
 			defer wg.Done()
 			v := &rowValidator{schema: sc, opts: opts, phone: newPhoneNormalizer(opts.DefaultRegion)}
 			for c := range work {
-				if c.rows == nil {
-					c.rows = make([]plan.Row, len(c.recs))
+				n := len(c.recs)
+				if cap(c.rows) >= n {
+					// A recycled chunk: a blank record leaves its row
+					// untouched, so no old row may show through.
+					c.rows, c.valid = c.rows[:n], c.valid[:n]
+					clear(c.rows)
+				} else {
+					c.rows, c.valid = make([]plan.Row, n), make([]bool, n)
 				}
-				c.valid = make([]bool, len(c.recs))
 				for i, rec := range c.recs {
 					c.valid[i] = v.validate(&c.res, c.lines[i], rec, &c.rows[i])
 				}
@@ -429,182 +399,156 @@ func (rd *reading) pipeline(sc *schema, data []byte) ([]plan.Row, Errors, []int,
 		}()
 	}
 
-	// The merger: file order, duplicates, counts.
-	type merged struct {
-		chunks []*chunk
-		errs   Errors
-		blank  []int
-		noE911 []int
-		kept   int
+	// Checking only, a merged chunk comes back to be filled again: the
+	// garbage collector then has little to do.
+	var free chan *chunk
+	if opts.CheckOnly {
+		free = make(chan *chunk, opts.Workers*8)
 	}
 	mergedCh := make(chan merged, 1)
-	go func() {
-		var m merged
-		// Keys are the E.164 digits as an integer (at most 15 digits fit
-		// in a uint64): hashing an integer is cheaper than a string, and a
-		// map without pointers costs the garbage collector nothing to scan.
-		// Values locate the first row: chunk index and row index.
-		hint := 1024
-		if ar != nil {
-			hint = min(lines, 1<<24)
-		}
-		seen := make(map[uint64]uint64, hint)
-		for ci := 0; ; ci++ {
-			c, ok := <-order
-			if !ok {
-				break
-			}
-			<-c.done
-			m.chunks = append(m.chunks, c)
-			m.errs = append(m.errs, c.res.errs...)
-			m.blank = append(m.blank, c.res.blank...)
-			m.noE911 = append(m.noE911, c.res.noE911...)
-			for i := range c.rows {
-				// A row with a good number takes part even when another
-				// cell is wrong, so its duplicates show in the same pass.
-				if !c.valid[i] && c.rows[i].Number == "" {
-					continue
-				}
-				row := &c.rows[i]
-				key := e164Key(row.Number)
-				if at, dup := seen[key]; dup {
-					f := &m.chunks[at>>32].rows[uint32(at)]
-					m.errs = append(m.errs, &RowError{
-						Path: opts.Path, Line: row.Line, Column: ColPhoneNumber,
-						Reason: fmt.Sprintf("duplicate number %s: line %d has it too (written %q there, %q here)",
-							row.Number, f.Line, rawCell(f.Record, sc.idx[cPhone]), rawCell(row.Record, sc.idx[cPhone])),
-					})
-					c.valid[i] = false
-					continue
-				}
-				seen[key] = uint64(ci)<<32 | uint64(i)
-				if c.valid[i] {
-					m.kept++
-				}
-			}
-		}
-		mergedCh <- m
-	}()
+	go func() { mergedCh <- merge(order, free, sc, opts) }()
 
-	toMerger := func(c *chunk) { order <- c }
-
-	// The second half, when the file is large enough to be worth it.
-	var split int
-	if opts.Workers >= 2 && len(data) >= opts.splitMin {
-		if i := bytes.IndexByte(data[len(data)/2:], '\n'); i >= 0 {
-			split = len(data)/2 + i + 1
+	newChunk := func() *chunk {
+		select {
+		case c := <-free:
+			c.lines, c.recs, c.slab = c.lines[:0], c.recs[:0], c.slab[:0]
+			c.res, c.done = chunkResult{}, make(chan struct{})
+			return c
+		default:
+			return &chunk{done: make(chan struct{}), lines: make([]int, 0, chunkRows), recs: make([][]string, 0, chunkRows)}
 		}
 	}
+	cur := newChunk()
+	first, cellBytes := true, 0
+	send := func() {
+		if first && opts.sizeHint > 0 {
+			// A record takes about its cells, a separator after each, on
+			// the input.
+			if avg := cellBytes / len(cur.recs); avg > 0 {
+				cur.estRows = int(opts.sizeHint / int64(avg))
+			}
+		}
+		first = false
+		order <- cur
+		work <- cur
+		cur = newChunk()
+	}
 	var err error
-	if split > 0 && split < len(data) && split > headerEnd {
-		base := bytes.Count(data[:split], []byte{'\n'})
-		rd2 := newReading(data[split:], base, opts)
-		var ar2 *arena
-		if ar != nil {
-			// The second half's rows start right after as many rows as
-			// the first half has lines: with one record a line, the
-			// halves meet with no gap and nothing moves at the end.
-			firstMax := bytes.Count(data[headerEnd:split], []byte{'\n'})
-			ar2 = &arena{rows: ar.rows, next: firstMax}
-			ar.rows = ar.rows[:firstMax]
+	for {
+		rec, line, rerr := rd.next()
+		if rerr != nil {
+			if !errors.Is(rerr, io.EOF) {
+				err = rerr
+			}
+			break
 		}
-		var second []*chunk
-		var err2 error
-		done2 := make(chan struct{})
-		go func() {
-			defer close(done2)
-			_, err2 = rd2.produce(work, ar2, 0, func(c *chunk) { second = append(second, c) })
-		}()
-		var ok bool
-		ok, err = rd.produce(work, ar, int64(split), toMerger)
-		<-done2
-		if ok && err == nil {
-			for _, c := range second {
-				order <- c
-			}
-			rd.rows += rd2.rows
-			rd.parseErrs = append(rd.parseErrs, rd2.parseErrs...)
-			if err2 != nil {
-				err = err2
-			}
-		} else if err == nil {
-			// A record spans the split: drop the second half's work once
-			// its workers are done with the arena, and read on.
-			for _, c := range second {
-				<-c.done
-			}
-			if ar != nil {
-				ar.rows = ar2.rows
-			}
-			_, err = rd.produce(work, ar, 0, toMerger)
+		rd.rows++
+		// Copy the cells into the chunk's slab: one allocation per chunk
+		// instead of one per row.
+		n := len(rec)
+		if cap(cur.slab)-len(cur.slab) < n {
+			cur.slab = make([]string, 0, max(n*(chunkRows-len(cur.recs)), 64))
 		}
-	} else {
-		_, err = rd.produce(work, ar, 0, toMerger)
+		out := cur.slab[len(cur.slab) : len(cur.slab)+n : len(cur.slab)+n]
+		copy(out, rec)
+		cur.slab = cur.slab[:len(cur.slab)+n]
+		if first {
+			for _, c := range rec {
+				cellBytes += len(c) + 1
+			}
+		}
+		cur.lines = append(cur.lines, line)
+		cur.recs = append(cur.recs, out)
+		if len(cur.recs) == chunkRows {
+			send()
+		}
+	}
+	if len(cur.recs) > 0 {
+		send()
 	}
 	close(work)
 	close(order)
 	wg.Wait()
-	m := <-mergedCh
-	m.errs = append(m.errs, rd.parseErrs...)
+	return <-mergedCh, err
+}
 
-	allInArena := ar != nil
-	for _, c := range m.chunks {
-		allInArena = allInArena && c.inArena
-	}
-	if allInArena {
-		// Compact in place, moving each kept row down to the next free
-		// slot: rows before the first dropped one stay put.
+// merge takes validated chunks in file order: duplicates, counts, and the
+// rows to keep. Chunks it is done with go to free, when not nil.
+func merge(order <-chan *chunk, free chan<- *chunk, sc *schema, opts Options) merged {
+	var m merged
+	// Keys are the E.164 digits as an integer (at most 15 digits fit in a
+	// uint64); the spellings are in line order, as the chunks come.
+	var seen *numberSet
+	var spelled []spelling
+	var kept [][]plan.Row
+	for c := range order {
+		<-c.done
+		if seen == nil {
+			seen = newNumberSet(c.estRows + c.estRows/8)
+		}
+		m.errs = append(m.errs, c.res.errs...)
+		m.blank = append(m.blank, c.res.blank...)
+		m.noE911 = append(m.noE911, c.res.noE911...)
 		n := 0
-		for _, c := range m.chunks {
-			for j := range c.valid {
-				if c.valid[j] {
-					if &ar.rows[:cap(ar.rows)][n] != &c.rows[j] {
-						ar.rows[:cap(ar.rows)][n] = c.rows[j]
-					}
-					n++
+		for i := range c.rows {
+			// A row with a good number takes part even when another cell
+			// is wrong, so its duplicates show in the same pass.
+			if !c.valid[i] && c.rows[i].Number == "" {
+				continue
+			}
+			row := &c.rows[i]
+			raw := rawCell(row.Record, sc.idx[cPhone])
+			if at, dup := seen.firstLine(e164Key(row.Number), row.Line); dup {
+				there := row.Number
+				if j, ok := slices.BinarySearchFunc(spelled, at, func(s spelling, l int) int { return s.line - l }); ok {
+					there = spelled[j].raw
 				}
+				m.errs = append(m.errs, &RowError{
+					Path: opts.Path, Line: row.Line, Column: ColPhoneNumber,
+					Reason: fmt.Sprintf("duplicate number %s: line %d has it too (written %q there, %q here)",
+						row.Number, at, there, raw),
+				})
+				c.valid[i] = false
+				continue
+			}
+			if raw != row.Number {
+				// A copy: the cell would keep its whole record alive.
+				spelled = append(spelled, spelling{line: row.Line, raw: strings.Clone(raw)})
+			}
+			if c.valid[i] {
+				n++
 			}
 		}
-		all := ar.rows[:cap(ar.rows)]
-		clear(all[n:])
-		return all[:n:n], m.errs, m.blank, m.noE911, err
-	}
-
-	// One allocation for the result, filled by chunk in parallel: growing
-	// a million-row slice by appending would copy it over and over.
-	rows := make([]plan.Row, m.kept)
-	offsets := make([]int, len(m.chunks))
-	off := 0
-	for i, c := range m.chunks {
-		offsets[i] = off
-		for _, ok := range c.valid {
-			if ok {
-				off++
+		m.kept += n
+		if opts.CheckOnly {
+			if free != nil {
+				select {
+				case free <- c:
+				default:
+				}
+			}
+			continue
+		}
+		// Compact the chunk's valid rows to its front; the chunk's other
+		// slices are dropped here.
+		j := 0
+		for i := range c.rows {
+			if c.valid[i] {
+				c.rows[j] = c.rows[i]
+				j++
 			}
 		}
+		kept = append(kept, c.rows[:j:j])
 	}
-	var next atomic.Int64
-	var cw sync.WaitGroup
-	for range min(opts.Workers, max(len(m.chunks), 1)) {
-		cw.Add(1)
-		go func() {
-			defer cw.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(m.chunks) {
-					return
-				}
-				c, o := m.chunks[i], offsets[i]
-				for j := range c.rows {
-					if c.valid[j] {
-						rows[o] = c.rows[j]
-						o++
-					}
-				}
-				c.rows, c.recs = nil, nil
-			}
-		}()
+	if opts.CheckOnly {
+		return m
 	}
-	cw.Wait()
-	return rows, m.errs, m.blank, m.noE911, err
+	// One allocation for the result: growing a million-row slice by
+	// appending would copy it over and over.
+	m.rows = make([]plan.Row, 0, m.kept)
+	for i, k := range kept {
+		m.rows = append(m.rows, k...)
+		kept[i] = nil
+	}
+	return m
 }

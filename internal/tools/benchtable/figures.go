@@ -46,6 +46,12 @@ var figures = []figure{
 	{Name: "CSV validation ÷ raw read, wall (10% national)", Pkg: "internal/desired", Bench: "BenchmarkValidate1M/national10pct", Unit: "x-raw", Dir: atMost, Target: 5},
 	{Name: "CSV validation ÷ raw read, CPU (10% national)", Pkg: "internal/desired", Bench: "BenchmarkValidate1M/national10pct", Unit: "cpu-x-raw", Dir: atMost, Target: 5},
 
+	// Issue #12, section 1: the whole `numsync validate` process on 1M rows
+	// (80 % E.164, 20 % national spellings) against the raw read.
+	{Name: "numsync validate 1M ÷ raw read, wall (whole process)", Pkg: "internal/desired", Bench: "BenchmarkValidateCommand1M", Unit: "x-raw", Dir: atMost, Target: 5},
+	{Name: "numsync validate 1M ÷ raw read, CPU (whole process)", Pkg: "internal/desired", Bench: "BenchmarkValidateCommand1M", Unit: "cpu-x-raw", Note: "—"},
+	{Name: "numsync validate 1M, peak resident memory (MiB)", Pkg: "internal/desired", Bench: "BenchmarkValidateCommand1M", Unit: "peak-rss-MiB", Dir: atMost, Target: 200},
+
 	{Name: "plan diff + JSON render, 1M rows (s)", Pkg: "internal/plan", Bench: "BenchmarkDiff1M", Unit: "s/plan", Dir: atMost, Target: 2},
 
 	{Name: "OneUC activate 10k ÷ ceiling", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkActivate10k", Unit: "ceiling_ratio", Dir: atLeast, Target: 0.95},
