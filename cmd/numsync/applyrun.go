@@ -180,7 +180,7 @@ func (e *env) applyOutcome(res *app.ApplyResult, err error, inputPath string, st
 	case app.OutcomeAlreadyApplied:
 		fmt.Fprintf(e.stdout, "%s was already applied in run %d (%s): nothing was sent.\n", inputPath, res.RunID, res.Applied.StartedAt.Local().Format(time.DateTime))
 		if n := res.Applied.Counts[string(plan.StateFailed)] + res.Applied.Counts[string(plan.StateSkipped)]; n > 0 {
-			fmt.Fprintf(e.stdout, "%d of its operations failed for good: 'numsync show %d --failed' lists them; make a new plan to try again.\n", n, res.RunID)
+			fmt.Fprintf(e.stdout, "%d of its operations failed or were skipped: 'numsync show %d --failed' lists them; make a new plan to try them again.\n", n, res.RunID)
 		}
 		e.writeOutputs(res, res.Outcome.String())
 		return nil
@@ -189,13 +189,8 @@ func (e *env) applyOutcome(res *app.ApplyResult, err error, inputPath string, st
 		fmt.Fprintln(e.stdout, "Nothing to do: every managed number is in step.")
 		e.writeOutputs(res, "done")
 		return nil
-	}
-	if !res.Resumed {
-		e.printWarnings(res.Plan)
-	}
-	out := res.Exec
-	switch res.Outcome {
 	case app.OutcomeInterrupted, app.OutcomeLockLost:
+		e.ranWarnings(res)
 		code, why := stop.why()
 		switch {
 		case res.Outcome == app.OutcomeLockLost:
@@ -206,17 +201,28 @@ func (e *env) applyOutcome(res *app.ApplyResult, err error, inputPath string, st
 		e.summarize(res, "interrupted")
 		return withCode(code, fmt.Errorf("stopped (%s) with requests in flight finished and journaled: run %d is resumable, run the same command again to resume", why, res.RunID))
 	case app.OutcomeUnresolved:
+		e.ranWarnings(res)
 		e.summarize(res, "failed")
-		return withCode(ExitFailed, fmt.Errorf("%d operations were sent but their outcome could not be read back: run %d stays open and the next apply checks them first", len(out.Unresolved), res.RunID))
+		return withCode(ExitFailed, fmt.Errorf("%d operations were sent but their outcome could not be read back: run %d stays open and the next apply checks them first", len(res.Exec.Unresolved), res.RunID))
 	case app.OutcomeFailed:
+		e.ranWarnings(res)
 		e.summarize(res, "failed")
-		listFailed(e.stderr, out.Failed)
-		return withCode(ExitFailed, fmt.Errorf("%d operations failed for good (run %d): 'numsync show %d --failed --format csv' writes them with their CSV rows", len(out.Failed), res.RunID, res.RunID))
+		listFailed(e.stderr, res.Exec.Failed)
+		return withCode(ExitFailed, fmt.Errorf("%d operations failed for good (run %d): 'numsync show %d --failed --format csv' writes them with their CSV rows", len(res.Exec.Failed), res.RunID, res.RunID))
 	case app.OutcomeDone:
+		e.ranWarnings(res)
 		e.summarize(res, "done")
 		return nil
 	}
 	return fmt.Errorf("apply ended with no known outcome (%s): this is a bug", res.Outcome)
+}
+
+// ranWarnings prints the plan's warnings for a run that executed, unless
+// it was resumed (they were printed when it started).
+func (e *env) ranWarnings(res *app.ApplyResult) {
+	if !res.Resumed {
+		e.printWarnings(res.Plan)
+	}
 }
 
 func readSavedPlan(path string) (*plan.Plan, error) {

@@ -3,11 +3,16 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/plan/plantest"
 )
 
 // TestOutcomeZeroIsInvalid: a result nobody decided cannot pass for any
@@ -85,5 +90,93 @@ func TestApplyLockedReadsNothing(t *testing.T) {
 	}
 	if _, err := j.Lock(ctx, journal.LockInfo{Host: "third", PID: 7}); err == nil {
 		t.Error("the holder's lock was released by the apply it refused")
+	}
+}
+
+// signalHandler is a slog handler that closes ch at the first record whose
+// message is msg.
+type signalHandler struct {
+	msg  string
+	once *sync.Once
+	ch   chan struct{}
+}
+
+func (h signalHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h signalHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.once.Do(func() { close(h.ch) })
+	}
+	return nil
+}
+func (h signalHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h signalHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestApplyStopsWhenItsLockIsTakenOver: the lifecycle owns the lock: when
+// another apply takes it over (this one looked dead), the run stops
+// sending after the batch in flight and ends OutcomeLockLost, resumable.
+func TestApplyStopsWhenItsLockIsTakenOver(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	j, err := journal.Open(ctx, path, journal.WithHeartbeat(2*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	// The other apply's clock is an hour ahead: this one's heartbeat looks
+	// an hour old to it.
+	later, err := journal.Open(ctx, path, journal.WithClock(func() time.Time { return time.Now().Add(time.Hour) }), journal.WithHeartbeat(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer later.Close()
+
+	stopped := signalHandler{msg: "another run took the journal's lock: stopping", once: new(sync.Once), ch: make(chan struct{})}
+	var numbers []string
+	for i := range 3 {
+		numbers = append(numbers, fmt.Sprintf("+1212555010%d", i))
+	}
+	fake := plantest.New(plantest.Config{BatchSize: 1, Hook: func(ctx context.Context, seq int, _ []plan.Op) {
+		if seq != 1 {
+			return
+		}
+		if _, err := later.Lock(ctx, journal.LockInfo{Host: "other", PID: 99, Command: "apply"}); err != nil {
+			t.Errorf("take over: %v", err)
+		}
+		select {
+		case <-stopped.ch:
+		case <-time.After(time.Minute): // hang guard only
+			t.Error("the apply never learned its lock was taken over")
+		}
+	}})
+	p := &plan.Plan{Version: plan.PlanVersion, Vendors: map[plan.VendorName]*plan.VendorSummary{plan.OneUC: {Held: 3, Complete: true}}}
+	for _, n := range numbers {
+		fake.Seed(plan.State{Number: n, Status: plan.StatusReserved})
+		p.Ops = append(p.Ops, plan.Op{ID: plan.OpID(plan.OneUC, plan.Activate, n), Vendor: plan.OneUC, Action: plan.Activate, Number: n,
+			Before: plan.State{Status: plan.StatusReserved}, After: plan.State{Status: plan.StatusInService}})
+	}
+
+	res, err := Apply(ctx, ApplyRequest{
+		Saved:       p,
+		Vendors:     Vendors{OneUC: fake},
+		Journal:     j,
+		Holder:      journal.LockInfo{Host: "here", PID: 1, Command: "apply p.json"},
+		Concurrency: map[plan.VendorName]int{plan.OneUC: 1},
+		Log:         slog.New(stopped),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != OutcomeLockLost {
+		t.Fatalf("outcome %s, want %s", res.Outcome, OutcomeLockLost)
+	}
+	if n := len(fake.Calls()); n != 1 {
+		t.Errorf("%d batches sent, want 1: sending must stop once the lock is lost", n)
+	}
+	run, err := j.Run(ctx, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !journal.Resumable(run.Outcome) || run.Counts[string(plan.StatePending)] != 2 {
+		t.Errorf("run %d: outcome %q, counts %v; want it open with 2 pending", run.ID, run.Outcome, run.Counts)
 	}
 }
