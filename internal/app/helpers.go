@@ -105,14 +105,7 @@ func heldAfter(p *plan.Plan, ops []plan.OpRecord) map[plan.VendorName]int {
 		if _, ok := held[o.Op.Vendor]; !ok {
 			continue
 		}
-		switch {
-		case o.Op.Vendor == plan.OneUC && o.Op.Action == plan.Activate && o.Op.Before.Status == "":
-			held[plan.OneUC]++
-		case o.Op.Action == plan.Release, o.Op.Action == plan.Delete:
-			held[o.Op.Vendor]--
-		case o.Op.Action == plan.Assign:
-			held[plan.FirstOrion]++
-		}
+		held[o.Op.Vendor] += o.Op.HeldChange()
 	}
 	for name, n := range held {
 		held[name] = max(n, 0)

@@ -2,10 +2,10 @@ package desired
 
 import (
 	"fmt"
-	"github.com/numsync/numsync/internal/suggest"
 	"strings"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/suggest"
 )
 
 // schema is what the header decided: where each known column is, and so

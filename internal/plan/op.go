@@ -82,6 +82,20 @@ func (op Op) NeedsDetails() bool {
 	return op.Action == Update && op.Changes().Has(FieldCNAM|FieldE911)
 }
 
+// HeldChange is how a done op changes the count of numbers its vendor
+// holds: +1 for an assignment and for an activation of a number the account
+// did not hold (one found by a search), -1 for a release or delete, 0
+// otherwise. The journal's history of each vendor's size follows it.
+func (op Op) HeldChange() int {
+	switch {
+	case op.Action == Assign, op.Action == Activate && op.Before.Status == "":
+		return 1
+	case op.Action == Release, op.Action == Delete:
+		return -1
+	}
+	return 0
+}
+
 // SatisfiedBy reports whether a number's live state (present says whether
 // the vendor holds it at all) already is what op must leave. It settles
 // operations whose outcome was lost, operations journaled as sent when a

@@ -270,3 +270,29 @@ func TestVocabulary(t *testing.T) {
 		t.Errorf("CSVColumns = %q", got)
 	}
 }
+
+// TestHeldChange: what a done operation adds to or takes from its
+// vendor's count of numbers (the history a collapsed listing is judged by).
+func TestHeldChange(t *testing.T) {
+	tests := []struct {
+		name string
+		op   Op
+		want int
+	}{
+		{"activate a number found by search", Op{Vendor: OneUC, Action: Activate}, 1},
+		{"activate a reserved number", Op{Vendor: OneUC, Action: Activate, Before: State{Status: StatusReserved}}, 0},
+		{"oneuc update", Op{Vendor: OneUC, Action: Update, After: State{CNAM: ptr("A")}}, 0},
+		{"release", Op{Vendor: OneUC, Action: Release, Before: State{Status: StatusInService}}, -1},
+		{"assign", Op{Vendor: FirstOrion, Action: Assign}, 1},
+		{"move", Op{Vendor: FirstOrion, Action: Move}, 0},
+		{"first orion update", Op{Vendor: FirstOrion, Action: Update}, 0},
+		{"delete", Op{Vendor: FirstOrion, Action: Delete, Before: State{ID: "x"}}, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.op.HeldChange(); got != tt.want {
+				t.Errorf("HeldChange = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
