@@ -53,7 +53,7 @@ func runExport(ctx context.Context, e *env, f exportFlags) error {
 	if err != nil {
 		return err
 	}
-	vs, err := newVendors(cfg, e.logger(), nil)
+	vs, err := newVendors(cfg, e.logger(), e.httpClient(cfg))
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,8 @@ func cmdPlan(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		_, err = runPlan(ctx, e, cfg, f)
+		p, err := runPlan(ctx, e, cfg, f)
+		e.observePlan(p)
 		return err
 	})
 }
@@ -84,7 +85,7 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		return nil, err
 	}
 	defer j.Close()
-	vs, err := newVendors(cfg, e.logger(), nil)
+	vs, err := newVendors(cfg, e.logger(), e.httpClient(cfg))
 	if err != nil {
 		return nil, err
 	}

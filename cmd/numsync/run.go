@@ -17,6 +17,7 @@ import (
 
 	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/exec"
+	"github.com/numsync/numsync/internal/metrics"
 	"github.com/numsync/numsync/internal/suggest"
 )
 
@@ -104,6 +105,15 @@ type env struct {
 	args    []string
 	// execTweak lets tests shorten the executor's backoffs.
 	execTweak func(*exec.Config)
+
+	// metrics is the run's metrics record (--metrics-file on plan and
+	// apply), written once the command ends; metricsOutcome refines the
+	// outcome the exit code says (apply with nothing to do exits 0 too).
+	metrics        *metrics.Recorder
+	metricsOutcome metrics.Outcome
+	// onRequest, when set, is told of every vendor HTTP request (the
+	// progress display counts listing pages with it).
+	onRequest func(vendor, method string, status int, err error)
 
 	cfgOnce  sync.Once
 	cfg      *config.Config
@@ -200,7 +210,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	root.SetArgs(append([]string{}, args...))
 	cmd, err := root.ExecuteContextC(ctx)
 	report(e, cmd, err)
-	return exitCode(err)
+	code = exitCode(err)
+	if cmd != nil {
+		e.writeMetrics(cmd.Name(), code)
+	}
+	return code
 }
 
 // newRoot builds the command tree for one run. Each run gets its own tree
@@ -220,7 +234,11 @@ func newRoot(e *env) *cobra.Command {
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			e.args = argsAfter(cmd, e.rawArgs)
-			return e.checkGlobal()
+			if err := e.checkGlobal(); err != nil {
+				return err
+			}
+			e.startMetrics(cmd)
+			return nil
 		},
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		Version:           versionString(),
