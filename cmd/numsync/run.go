@@ -86,7 +86,12 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 // env is what a command runs with: where to write, the global flags, the
 // environment and, on demand, the logger and the config.
 type env struct {
+	// stderr is standard error as commands write it (stderrLines: one
+	// JSON record a line with --log-format json); rawStderr is the
+	// process's own, for the logger and the progress bar.
 	stdout, stderr io.Writer
+	rawStderr      io.Writer
+	lines          *stderrLines
 	// getenv reads the process environment (os.Getenv in main; a map in
 	// tests). Packages below cmd never read the environment themselves.
 	getenv func(string) string
@@ -129,9 +134,9 @@ func (e *env) logger() *slog.Logger {
 		_ = level.UnmarshalText([]byte(e.global.logLevel))
 		opts := &slog.HandlerOptions{Level: level}
 		if e.global.logFormat == "json" {
-			e.log = slog.New(slog.NewJSONHandler(e.stderr, opts))
+			e.log = slog.New(slog.NewJSONHandler(e.rawStderr, opts))
 		} else {
-			e.log = slog.New(slog.NewTextHandler(e.stderr, opts))
+			e.log = slog.New(slog.NewTextHandler(e.rawStderr, opts))
 		}
 	})
 	return e.log
@@ -195,12 +200,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 var testExecTweak func(*exec.Config)
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (code int) {
-	e := &env{stdout: stdout, stderr: stderr, getenv: getenv,
+	e := &env{stdout: stdout, rawStderr: stderr, getenv: getenv,
 		global:    globalFlags{logFormat: "text", logLevel: "info"},
 		execTweak: testExecTweak, rawArgs: args}
+	e.lines = &stderrLines{e: e, raw: stderr}
+	e.stderr = e.lines
+	defer e.lines.flush()
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "numsync: internal error: %v\n", r)
+			fmt.Fprintf(e.stderr, "numsync: internal error: %v\n", r)
 			e.logger().Debug("panic", "stack", string(debug.Stack()))
 			code = ExitError
 		}
@@ -209,8 +217,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	// A nil slice would make cobra read os.Args.
 	root.SetArgs(append([]string{}, args...))
 	cmd, err := root.ExecuteContextC(ctx)
-	report(e, cmd, err)
 	code = exitCode(err)
+	report(e, cmd, err, code)
 	if cmd != nil {
 		e.writeMetrics(cmd.Name(), code)
 	}
@@ -308,7 +316,7 @@ func argsAfter(cmd *cobra.Command, args []string) []string {
 // report prints a command's error on standard error, once, prefixed with
 // the command (numsync plan: …), and for a usage mistake a pointer to the
 // command's --help.
-func report(e *env, cmd *cobra.Command, err error) {
+func report(e *env, cmd *cobra.Command, err error, code int) {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -320,14 +328,30 @@ func report(e *env, cmd *cobra.Command, err error) {
 	if cmd != nil {
 		path = cmd.CommandPath()
 	}
-	fmt.Fprintf(e.stderr, "%s: %v\n", path, err)
+	hint := ""
 	var ue *usageError
 	if errors.As(err, &ue) {
 		if cmd == nil || !cmd.HasParent() {
-			fmt.Fprintf(e.stderr, "Run 'numsync --help' for the list of commands.\n")
+			hint = "Run 'numsync --help' for the list of commands."
 		} else {
-			fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", path)
+			hint = fmt.Sprintf("Run '%s --help' for usage.", path)
 		}
+	}
+	if hint == "" {
+		hint = e.nextStep(err)
+	}
+	msg := tidyError(err.Error())
+	if e.global.logFormat == "json" {
+		attrs := []any{"command", path, "exit_code", code}
+		if hint != "" {
+			attrs = append(attrs, "hint", hint)
+		}
+		e.logger().Error(msg, attrs...)
+		return
+	}
+	fmt.Fprintf(e.stderr, "%s: %s\n", path, msg)
+	if hint != "" {
+		fmt.Fprintln(e.stderr, hint)
 	}
 }
 
