@@ -433,3 +433,70 @@ func TestErrorsSayContextOnce(t *testing.T) {
 		t.Errorf("refused key: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestCheck: numsync check passes against the labs with one line per
+// vendor, sends nothing that writes, and prints no secret; each broken
+// piece (an address that refuses, a refused key, an account that is not
+// the key's) fails its vendor's line at its step, exit 1.
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labserver.Options{Seed: 25}, smallSeed(3, 3))
+	c := newCLI(t, l.URL, nil)
+	code, out, errOut := c.bin("--log-level", "debug", "check")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "oneuc ") || !strings.HasPrefix(lines[1], "firstorion ") {
+		t.Fatalf("check: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, l := range lines {
+		for _, step := range []string{" ok ", "answers", "credentials log in", "reachable", "first listing page read"} {
+			if !strings.Contains(l, step) {
+				t.Errorf("line lacks %q: %s", step, l)
+			}
+		}
+	}
+	if w := l.writes(); w.oneuc != 0 || w.firstorion != 0 {
+		t.Errorf("check wrote to the labs: %+v", w)
+	}
+	for _, s := range l.secrets() {
+		if strings.Contains(out+errOut, s) {
+			t.Errorf("check printed a secret (%.6s…)", s)
+		}
+	}
+
+	tests := []struct {
+		name   string
+		edit   func(string) string
+		env    map[string]string
+		vendor string
+		want   string
+	}{
+		{"address refused", func(y string) string {
+			return strings.Replace(y, l.URL+labserver.OneUCPrefix, closedURL(t)+labserver.OneUCPrefix, 1)
+		}, nil, "oneuc", "the URL does not answer: could not connect: http://127.0.0.1:"},
+		{"key refused", nil, map[string]string{"FO_SECRET_KEY": "wrong-secret"}, "firstorion", "answers; the credentials do not log in: "},
+		{"other account", func(y string) string {
+			return strings.Replace(y, "account_id: ", "account_id: 00", 1)
+		}, nil, "oneuc", "credentials log in; account 00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t, l.URL, tt.edit)
+			for k, v := range tt.env {
+				c.env[k] = v
+			}
+			code, out, errOut := c.bin("check")
+			var line string
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, tt.vendor+" ") {
+					line = l
+				}
+			}
+			if code != 1 || !strings.Contains(line, "FAILED") || !strings.Contains(line, tt.want) || strings.Count(out, " ok ") != 1 {
+				t.Errorf("exit %d, %s line %q\n%s%s", code, tt.vendor, line, out, errOut)
+			}
+			if strings.Contains(out+errOut, "wrong-secret") {
+				t.Error("the secret was printed")
+			}
+		})
+	}
+}

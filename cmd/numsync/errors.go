@@ -32,8 +32,9 @@ func tidyError(msg string) string {
 }
 
 // nextStep says what to do about a vendor error: the config key to check
-// for an unreachable address or a refused credential, and the command that
-// tests each vendor. "" when there is nothing better to say than the error.
+// for an unreachable address or a refused credential ("check oneuc.url in
+// numsync.yaml …"), a phrase without the final stop. "" when there is
+// nothing better to say than the error.
 func (e *env) nextStep(err error) string {
 	var ve *plan.VendorError
 	if !errors.As(err, &ve) {
@@ -46,13 +47,13 @@ func (e *env) nextStep(err error) string {
 	v := string(ve.Vendor)
 	switch {
 	case ve.Code == "invalid_credentials" || ve.Status == 401 || ve.Status == 403:
-		return fmt.Sprintf("Check %s's credentials in %s (and the environment variables it names); 'numsync check' tests each vendor's log-in.", v, where)
+		return fmt.Sprintf("check %s's credentials in %s and the environment variables it names", v, where)
 	case ve.Code == "could not connect" || ve.Code == "timeout" || ve.Code == "connection lost":
-		return fmt.Sprintf("Check %s.url in %s and that the address answers from this host; 'numsync check' tests each vendor. Nothing was changed by this failure; the next run resumes.", v, where)
+		return fmt.Sprintf("check %s.url in %s and that the address answers from this host", v, where)
 	case ve.Status == 404:
-		return fmt.Sprintf("Check %s.url in %s: it must be the API's base URL; 'numsync check' tests each vendor.", v, where)
+		return fmt.Sprintf("check %s.url in %s: it must be the API's base URL", v, where)
 	case ve.Status >= 500 || ve.Status == 429:
-		return fmt.Sprintf("%s is failing or throttling; run again later (a run stopped here resumes). 'numsync check' tests each vendor.", v)
+		return fmt.Sprintf("%s is failing or throttling: run again later", v)
 	}
 	return ""
 }

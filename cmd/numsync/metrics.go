@@ -151,7 +151,7 @@ func (t *vendorTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.e.metrics.ObserveRequest(vendor, status, err)
 	}
 	if t.e.onRequest != nil {
-		t.e.onRequest(vendor, req.Method, status, err)
+		t.e.onRequest(vendor, req, status, err)
 	}
 	return resp, err
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -34,6 +35,7 @@ var commands = []func(e *env) *cobra.Command{
 	cmdShow,
 	cmdDemo,
 	cmdLab,
+	cmdCheck,
 	cmdCompletion,
 	cmdVersion,
 }
@@ -118,7 +120,7 @@ type env struct {
 	metricsOutcome metrics.Outcome
 	// onRequest, when set, is told of every vendor HTTP request (the
 	// progress display counts listing pages with it).
-	onRequest func(vendor, method string, status int, err error)
+	onRequest func(vendor string, req *http.Request, status int, err error)
 
 	cfgOnce  sync.Once
 	cfg      *config.Config
@@ -338,7 +340,9 @@ func report(e *env, cmd *cobra.Command, err error, code int) {
 		}
 	}
 	if hint == "" {
-		hint = e.nextStep(err)
+		if step := e.nextStep(err); step != "" {
+			hint = strings.ToUpper(step[:1]) + step[1:] + "; 'numsync check' tests each vendor."
+		}
 	}
 	msg := tidyError(err.Error())
 	if e.global.logFormat == "json" {
