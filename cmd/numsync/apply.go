@@ -96,6 +96,7 @@ func checkApply(ctx context.Context, e *env, f applyFlags, pos []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = runApply(ctx, e, cfg, f, planPath)
+	res, err := runApply(ctx, e, cfg, f, planPath)
+	e.observeApply(res)
 	return err
 }

@@ -149,7 +149,7 @@ func (e *env) applyRequest(cfg *config.Config, f applyFlags, planPath string) (a
 	} else if req.Desired, err = e.readDesired(cfg, f.desired, f.allowExtraColumns); err != nil {
 		return req, inputPath, err
 	}
-	if req.Vendors, err = newVendors(cfg, e.logger(), nil); err != nil {
+	if req.Vendors, err = newVendors(cfg, e.logger(), e.httpClient(cfg)); err != nil {
 		return req, inputPath, err
 	}
 	req.Holder = journal.LockInfo{Host: host, PID: os.Getpid(), Command: "apply " + inputPath}
@@ -312,22 +312,8 @@ func (e *env) writeOutputs(res *app.ApplyResult, outcome string) {
 			e.logger().Error("could not write the report", "file", p, "err", err)
 		}
 	}
-	if p := e.global.metricsFile; p != "" {
-		err := writeFileAtomic(p, 0o644, func(w io.Writer) error {
-			if err := exec.WritePrometheus(w, sum); err != nil {
-				return err
-			}
-			ok := 0
-			if outcome == "done" {
-				ok = 1
-			}
-			_, err := fmt.Fprintf(w, "# HELP numsync_apply_success Whether the last apply finished with every operation done.\n# TYPE numsync_apply_success gauge\nnumsync_apply_success %d\n# HELP numsync_apply_last_run_timestamp_seconds When the last apply ended.\n# TYPE numsync_apply_last_run_timestamp_seconds gauge\nnumsync_apply_last_run_timestamp_seconds %d\n", ok, time.Now().Unix())
-			return err
-		})
-		if err != nil {
-			e.logger().Error("could not write the metrics file", "file", p, "err", err)
-		}
-	}
+	// --metrics-file is written by run, once the command has ended
+	// (metrics.go): one writer for every path, this one included.
 }
 
 // outcomeWords says a run's outcome for people.

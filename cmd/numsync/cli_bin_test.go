@@ -6,7 +6,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/numsync/numsync/internal/labserver"
 )
@@ -296,5 +299,204 @@ func TestApplyTellsItsInput(t *testing.T) {
 	}
 	if w := l.writes(); w != applied {
 		t.Errorf("writes after the saved plan: %+v, then %+v", applied, w)
+	}
+}
+
+// jsonLines checks that every line of stderr is one JSON object with a
+// level and a message, and returns them.
+func jsonLines(t *testing.T, stderr string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimRight(stderr, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("not a JSON line: %q", line)
+			continue
+		}
+		if rec["level"] == nil || rec["msg"] == nil || rec["time"] == nil {
+			t.Errorf("not a log record: %q", line)
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// TestJSONLogs: with --log-format json every line on standard error is
+// one slog JSON object, on a run with warnings, failures and a final
+// error, on a row error and on a usage error; numbers are numbers. Text
+// mode prints the same as plain lines.
+func TestJSONLogs(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labserver.Options{Seed: 23}, nil)
+	c := newCLI(t, l.URL, nil)
+	csv := c.sampleCSV()
+
+	code, _, errOut := c.bin("--log-format", "json", "apply", "--desired", csv)
+	if code != ExitFailed {
+		t.Fatalf("apply: exit %d\n%s", code, errOut)
+	}
+	recs := jsonLines(t, errOut)
+	levels := map[string]int{}
+	var final map[string]any
+	for _, r := range recs {
+		levels[r["level"].(string)]++
+		if r["exit_code"] != nil {
+			final = r
+		}
+	}
+	if levels["WARN"] == 0 || levels["ERROR"] < 9 {
+		t.Errorf("levels %v: the warnings and failures are not records of their own\n%s", levels, errOut)
+	}
+	if final == nil || final["exit_code"] != float64(ExitFailed) || final["command"] != "numsync apply" || !strings.Contains(final["msg"].(string), "failed for good") {
+		t.Errorf("the final error: %v", final)
+	}
+
+	// Text mode: the same lines, plain.
+	_, _, text := c.bin("apply", "--desired", csv)
+	if !strings.Contains(text, "warning: ") || strings.Contains(text, `"level"`) {
+		t.Errorf("text mode:\n%s", text)
+	}
+
+	bad := c.writeFile("bad.csv", "phone_number,cnam\n12,x\n")
+	code, _, errOut = c.bin("--log-format", "json", "plan", bad)
+	recs = jsonLines(t, errOut)
+	if code != ExitError || len(recs) == 0 || recs[0]["line"] != float64(2) || recs[0]["column"] != "phone_number" || recs[0]["file"] != bad {
+		t.Errorf("row error: exit %d, %v", code, recs)
+	}
+	code, _, errOut = c.bin("--log-format", "json", "show", "x")
+	recs = jsonLines(t, errOut)
+	if code != ExitError || len(recs) != 1 || recs[0]["hint"] == nil {
+		t.Errorf("usage error: exit %d, %v", code, recs)
+	}
+}
+
+// TestProgressLogNumbers: the progress line's rate is a number in JSON.
+func TestProgressLogNumbers(t *testing.T) {
+	var errb bytes.Buffer
+	e := &env{rawStderr: &errb, global: globalFlags{logFormat: "json", logLevel: "info"}}
+	e.stderr = &stderrLines{e: e, raw: &errb}
+	p := newProgress(e)
+	p.started = time.Now().Add(-2 * time.Second)
+	p.last.Done, p.last.Total = 5, 10
+	p.logLocked()
+	var rec map[string]any
+	if err := json.Unmarshal(errb.Bytes(), &rec); err != nil {
+		t.Fatalf("%v: %s", err, errb.String())
+	}
+	if _, ok := rec["ops_per_second"].(float64); !ok {
+		t.Errorf("ops_per_second is %T: %s", rec["ops_per_second"], errb.String())
+	}
+}
+
+// closedURL is the address of a listener that was closed: connecting to
+// it is refused.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
+}
+
+// TestErrorsSayContextOnce: an unreachable vendor's error names the
+// vendor and each context once, names the address it could not reach,
+// and says what to check next; a refused key says which credentials.
+func TestErrorsSayContextOnce(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labserver.Options{Seed: 24}, smallSeed(3, 3))
+	down := closedURL(t)
+	c := newCLI(t, l.URL, func(y string) string {
+		return strings.Replace(y, l.URL+labserver.OneUCPrefix, down+labserver.OneUCPrefix, 1)
+	})
+	csv := c.writeFile("three.csv", smallCSV(3))
+	code, _, errOut := c.bin("plan", csv)
+	first := strings.SplitN(errOut, "\n", 2)[0]
+	if code != ExitError || strings.Count(first, "oneuc") != 1 || strings.Count(first, "list numbers") != 1 ||
+		!strings.Contains(first, "could not connect: "+down+": connection refused") {
+		t.Errorf("exit %d, first line %q", code, first)
+	}
+	if !strings.Contains(errOut, "Check oneuc.url in "+c.config) || !strings.Contains(errOut, "'numsync check'") {
+		t.Errorf("no next step:\n%s", errOut)
+	}
+
+	c = newCLI(t, l.URL, nil)
+	c.env["ONEUC_API_KEY"] = "wrong"
+	code, _, errOut = c.bin("plan", csv)
+	if code != ExitError || strings.Count(errOut, "oneuc:") != 1 || !strings.Contains(errOut, "the API key was refused") ||
+		!strings.Contains(errOut, "Check oneuc's credentials in "+c.config) || strings.Contains(errOut, "wrong") {
+		t.Errorf("refused key: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestCheck: numsync check passes against the labs with one line per
+// vendor, sends nothing that writes, and prints no secret; each broken
+// piece (an address that refuses, a refused key, an account that is not
+// the key's) fails its vendor's line at its step, exit 1.
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labserver.Options{Seed: 25}, smallSeed(3, 3))
+	c := newCLI(t, l.URL, nil)
+	code, out, errOut := c.bin("--log-level", "debug", "check")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "oneuc ") || !strings.HasPrefix(lines[1], "firstorion ") {
+		t.Fatalf("check: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, l := range lines {
+		for _, step := range []string{" ok ", "answers", "credentials log in", "reachable", "first listing page read"} {
+			if !strings.Contains(l, step) {
+				t.Errorf("line lacks %q: %s", step, l)
+			}
+		}
+	}
+	if w := l.writes(); w.oneuc != 0 || w.firstorion != 0 {
+		t.Errorf("check wrote to the labs: %+v", w)
+	}
+	for _, s := range l.secrets() {
+		if strings.Contains(out+errOut, s) {
+			t.Errorf("check printed a secret (%.6s…)", s)
+		}
+	}
+
+	tests := []struct {
+		name   string
+		edit   func(string) string
+		env    map[string]string
+		vendor string
+		want   string
+	}{
+		{"address refused", func(y string) string {
+			return strings.Replace(y, l.URL+labserver.OneUCPrefix, closedURL(t)+labserver.OneUCPrefix, 1)
+		}, nil, "oneuc", "the URL does not answer: could not connect: http://127.0.0.1:"},
+		{"key refused", nil, map[string]string{"FO_SECRET_KEY": "wrong-secret"}, "firstorion", "answers; the credentials do not log in: "},
+		{"other account", func(y string) string {
+			return strings.Replace(y, "account_id: ", "account_id: 00", 1)
+		}, nil, "oneuc", "credentials log in; account 00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t, l.URL, tt.edit)
+			for k, v := range tt.env {
+				c.env[k] = v
+			}
+			code, out, errOut := c.bin("check")
+			var line string
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, tt.vendor+" ") {
+					line = l
+				}
+			}
+			if code != 1 || !strings.Contains(line, "FAILED") || !strings.Contains(line, tt.want) || strings.Count(out, " ok ") != 1 {
+				t.Errorf("exit %d, %s line %q\n%s%s", code, tt.vendor, line, out, errOut)
+			}
+			if strings.Contains(out+errOut, "wrong-secret") {
+				t.Error("the secret was printed")
+			}
+		})
 	}
 }

@@ -53,7 +53,7 @@ func (e *env) readDesired(cfg *config.Config, path string, allowExtra bool) (*pl
 	var rowErrs desired.Errors
 	if errors.As(err, &rowErrs) {
 		for _, re := range rowErrs {
-			fmt.Fprintln(e.stderr, re.Error())
+			e.rowError(path, re)
 		}
 		return nil, quietly(ExitError, fmt.Errorf("%s: %d invalid rows: nothing was sent", path, len(rowErrs)))
 	}
@@ -66,7 +66,7 @@ func (e *env) readDesired(cfg *config.Config, path string, allowExtra bool) (*pl
 		if w.Column == "e911" {
 			continue
 		}
-		fmt.Fprintf(e.stderr, "warning: %s\n", w.String())
+		e.warn(w.String())
 	}
 	return d, nil
 }
@@ -107,7 +107,7 @@ func (e *env) planFailure(path string, err error) error {
 			if re.Path == "" {
 				re.Path = path
 			}
-			fmt.Fprintln(e.stderr, re.Error())
+			e.rowError(re.Path, &re)
 		}
 		return quietly(ExitError, fmt.Errorf("%d rows name what First Orion does not have: nothing was sent", len(rows)))
 	}
@@ -117,7 +117,7 @@ func (e *env) planFailure(path string, err error) error {
 // printWarnings prints a plan's warnings on standard error.
 func (e *env) printWarnings(p *plan.Plan) {
 	for _, w := range p.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+		e.warn(w)
 	}
 }
 
@@ -166,6 +166,30 @@ func writeFileAtomic(path string, perm os.FileMode, write func(io.Writer) error)
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// warn prints a warning: "warning: …", or a WARN record in JSON mode.
+func (e *env) warn(msg string) {
+	if e.global.logFormat == "json" {
+		e.logger().Warn(msg)
+		return
+	}
+	fmt.Fprintf(e.stderr, "warning: %s\n", msg)
+}
+
+// rowError prints a problem with one row of the desired-state file as
+// FILE:LINE: column: reason, or in JSON mode as an ERROR record with the
+// file, line and column as attributes.
+func (e *env) rowError(path string, re *plan.RowError) {
+	if e.global.logFormat == "json" {
+		attrs := []any{"file", path, "line", re.Line}
+		if re.Column != "" {
+			attrs = append(attrs, "column", re.Column)
+		}
+		e.logger().Error(re.Reason, attrs...)
+		return
+	}
+	fmt.Fprintln(e.stderr, re.Error())
 }
 
 // notice tells the user on standard error something that is neither a

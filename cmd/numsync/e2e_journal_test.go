@@ -197,7 +197,7 @@ func TestReportMetricsAndNoSecrets(t *testing.T) {
 		}
 	}
 	metrics := readFile(t, c.path("m.prom"))
-	if !strings.Contains(metrics, "\nnumsync_apply_success 0\n") || !strings.Contains(metrics, "# TYPE numsync_apply_success gauge") {
+	if !strings.Contains(metrics, "\nnumsync_last_run_success{command=\"apply\"} 0\n") || !strings.Contains(metrics, "# TYPE numsync_last_run_success gauge") {
 		t.Errorf("metrics:\n%s", metrics)
 	}
 

@@ -53,7 +53,7 @@ func runExport(ctx context.Context, e *env, f exportFlags) error {
 	if err != nil {
 		return err
 	}
-	vs, err := newVendors(cfg, e.logger(), nil)
+	vs, err := newVendors(cfg, e.logger(), e.httpClient(cfg))
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func runExport(ctx context.Context, e *env, f exportFlags) error {
 		return err
 	}
 	for _, w := range table.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+		e.warn(w)
 	}
 	if f.out == "" {
 		return table.WriteCSV(e.stdout)
@@ -79,6 +79,6 @@ func runExport(ctx context.Context, e *env, f exportFlags) error {
 	if err := writeFileAtomic(f.out, 0o644, table.WriteCSV); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %d numbers to %s\n", len(table.Rows), f.out)
+	e.notice("wrote %s to %s", plural(len(table.Rows), "number"), f.out)
 	return nil
 }

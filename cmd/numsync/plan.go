@@ -67,7 +67,8 @@ func cmdPlan(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		_, err = runPlan(ctx, e, cfg, f)
+		p, err := runPlan(ctx, e, cfg, f)
+		e.observePlan(p)
 		return err
 	})
 }
@@ -84,7 +85,7 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		return nil, err
 	}
 	defer j.Close()
-	vs, err := newVendors(cfg, e.logger(), nil)
+	vs, err := newVendors(cfg, e.logger(), e.httpClient(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +109,11 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		if err := writeFileAtomic(f.out, 0o644, p.WriteJSON); err != nil {
 			return p, fmt.Errorf("save plan: %w", err)
 		}
-		fmt.Fprintf(e.stderr, "plan saved to %s: apply it with 'numsync apply %s'\n", f.out, f.out)
+		e.notice("plan saved to %s: apply it with 'numsync apply %s'", f.out, f.out)
 	}
 	if p.Refused() {
 		// SPEC §4: plan reports the verdict and warns; apply refuses.
-		fmt.Fprintf(e.stderr, "warning: apply would refuse this plan (exit 4): %s\n", refusalReasons(p))
+		e.warn("apply would refuse this plan (exit 4): " + refusalReasons(p))
 	}
 	switch {
 	case f.detailedExitcode && p.Changes() > 0:

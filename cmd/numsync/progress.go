@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -30,7 +31,7 @@ type progress struct {
 
 func newProgress(e *env) *progress {
 	p := &progress{e: e, started: time.Now(), lastLog: time.Now()}
-	if f, ok := e.stderr.(*os.File); ok && !e.global.noProgress && term.IsTerminal(int(f.Fd())) {
+	if f, ok := e.rawStderr.(*os.File); ok && !e.global.noProgress && e.global.logFormat != "json" && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions(-1,
 			progressbar.OptionSetWriter(f),
 			progressbar.OptionSetDescription("applying"),
@@ -76,7 +77,7 @@ func (p *progress) logLocked() {
 		rate = float64(t.Done+t.Failed+t.Skipped) / secs
 	}
 	p.e.logger().Info("progress", "done", t.Done, "failed", t.Failed+t.Skipped, "remaining", t.Remaining,
-		"total", t.Total, "ops_per_second", fmt.Sprintf("%.1f", rate))
+		"total", t.Total, "ops_per_second", math.Round(rate*10)/10)
 }
 
 func (p *progress) finish() {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/exec"
+	"github.com/numsync/numsync/internal/metrics"
 	"github.com/numsync/numsync/internal/suggest"
 )
 
@@ -33,6 +35,7 @@ var commands = []func(e *env) *cobra.Command{
 	cmdShow,
 	cmdDemo,
 	cmdLab,
+	cmdCheck,
 	cmdCompletion,
 	cmdVersion,
 }
@@ -85,7 +88,12 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 // env is what a command runs with: where to write, the global flags, the
 // environment and, on demand, the logger and the config.
 type env struct {
+	// stderr is standard error as commands write it (stderrLines: one
+	// JSON record a line with --log-format json); rawStderr is the
+	// process's own, for the logger and the progress bar.
 	stdout, stderr io.Writer
+	rawStderr      io.Writer
+	lines          *stderrLines
 	// getenv reads the process environment (os.Getenv in main; a map in
 	// tests). Packages below cmd never read the environment themselves.
 	getenv func(string) string
@@ -105,6 +113,15 @@ type env struct {
 	// execTweak lets tests shorten the executor's backoffs.
 	execTweak func(*exec.Config)
 
+	// metrics is the run's metrics record (--metrics-file on plan and
+	// apply), written once the command ends; metricsOutcome refines the
+	// outcome the exit code says (apply with nothing to do exits 0 too).
+	metrics        *metrics.Recorder
+	metricsOutcome metrics.Outcome
+	// onRequest, when set, is told of every vendor HTTP request (the
+	// progress display counts listing pages with it).
+	onRequest func(vendor string, req *http.Request, status int, err error)
+
 	cfgOnce  sync.Once
 	cfg      *config.Config
 	cfgFound bool
@@ -119,9 +136,9 @@ func (e *env) logger() *slog.Logger {
 		_ = level.UnmarshalText([]byte(e.global.logLevel))
 		opts := &slog.HandlerOptions{Level: level}
 		if e.global.logFormat == "json" {
-			e.log = slog.New(slog.NewJSONHandler(e.stderr, opts))
+			e.log = slog.New(slog.NewJSONHandler(e.rawStderr, opts))
 		} else {
-			e.log = slog.New(slog.NewTextHandler(e.stderr, opts))
+			e.log = slog.New(slog.NewTextHandler(e.rawStderr, opts))
 		}
 	})
 	return e.log
@@ -185,12 +202,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 var testExecTweak func(*exec.Config)
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (code int) {
-	e := &env{stdout: stdout, stderr: stderr, getenv: getenv,
+	e := &env{stdout: stdout, rawStderr: stderr, getenv: getenv,
 		global:    globalFlags{logFormat: "text", logLevel: "info"},
 		execTweak: testExecTweak, rawArgs: args}
+	e.lines = &stderrLines{e: e, raw: stderr}
+	e.stderr = e.lines
+	defer e.lines.flush()
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "numsync: internal error: %v\n", r)
+			fmt.Fprintf(e.stderr, "numsync: internal error: %v\n", r)
 			e.logger().Debug("panic", "stack", string(debug.Stack()))
 			code = ExitError
 		}
@@ -199,8 +219,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	// A nil slice would make cobra read os.Args.
 	root.SetArgs(append([]string{}, args...))
 	cmd, err := root.ExecuteContextC(ctx)
-	report(e, cmd, err)
-	return exitCode(err)
+	code = exitCode(err)
+	report(e, cmd, err, code)
+	if cmd != nil {
+		e.writeMetrics(cmd.Name(), code)
+	}
+	return code
 }
 
 // newRoot builds the command tree for one run. Each run gets its own tree
@@ -220,7 +244,11 @@ func newRoot(e *env) *cobra.Command {
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			e.args = argsAfter(cmd, e.rawArgs)
-			return e.checkGlobal()
+			if err := e.checkGlobal(); err != nil {
+				return err
+			}
+			e.startMetrics(cmd)
+			return nil
 		},
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		Version:           versionString(),
@@ -290,7 +318,7 @@ func argsAfter(cmd *cobra.Command, args []string) []string {
 // report prints a command's error on standard error, once, prefixed with
 // the command (numsync plan: …), and for a usage mistake a pointer to the
 // command's --help.
-func report(e *env, cmd *cobra.Command, err error) {
+func report(e *env, cmd *cobra.Command, err error, code int) {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -302,14 +330,32 @@ func report(e *env, cmd *cobra.Command, err error) {
 	if cmd != nil {
 		path = cmd.CommandPath()
 	}
-	fmt.Fprintf(e.stderr, "%s: %v\n", path, err)
+	hint := ""
 	var ue *usageError
 	if errors.As(err, &ue) {
 		if cmd == nil || !cmd.HasParent() {
-			fmt.Fprintf(e.stderr, "Run 'numsync --help' for the list of commands.\n")
+			hint = "Run 'numsync --help' for the list of commands."
 		} else {
-			fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", path)
+			hint = fmt.Sprintf("Run '%s --help' for usage.", path)
 		}
+	}
+	if hint == "" {
+		if step := e.nextStep(err); step != "" {
+			hint = strings.ToUpper(step[:1]) + step[1:] + "; 'numsync check' tests each vendor."
+		}
+	}
+	msg := tidyError(err.Error())
+	if e.global.logFormat == "json" {
+		attrs := []any{"command", path, "exit_code", code}
+		if hint != "" {
+			attrs = append(attrs, "hint", hint)
+		}
+		e.logger().Error(msg, attrs...)
+		return
+	}
+	fmt.Fprintf(e.stderr, "%s: %s\n", path, msg)
+	if hint != "" {
+		fmt.Fprintln(e.stderr, hint)
 	}
 }
 

@@ -63,23 +63,32 @@ func MakePlan(ctx context.Context, req PlanRequest) (*plan.Plan, *plan.Inventori
 }
 
 // ListingError returns an ErrListing naming every vendor whose listing did
-// not complete, or nil.
+// not complete, or nil. It wraps each vendor's error too, so the caller
+// can tell a refused login from an unreachable host (errors.As).
 func ListingError(inv *plan.Inventories) error {
-	var msgs []string
+	format := "%w: "
+	args := []any{ErrListing}
 	for _, v := range []*plan.Inventory{inv.OneUC, inv.FirstOrion} {
 		if v == nil || v.Complete {
 			continue
 		}
-		reason := "listing ended early"
-		if v.Err != nil {
-			reason = v.Err.Error()
+		err := v.Err
+		switch {
+		case err == nil:
+			err = fmt.Errorf("%s: listing ended early", v.Vendor)
+		case !strings.HasPrefix(err.Error(), string(v.Vendor)+":"):
+			err = fmt.Errorf("%s: %w", v.Vendor, err)
 		}
-		msgs = append(msgs, fmt.Sprintf("%s: %s", v.Vendor, reason))
+		if len(args) > 1 {
+			format += "; "
+		}
+		format += "%w"
+		args = append(args, err)
 	}
-	if len(msgs) == 0 {
+	if len(args) == 1 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s", ErrListing, strings.Join(msgs, "; "))
+	return fmt.Errorf(format, args...)
 }
 
 // Export reads the live inventories of the given vendors, every in-service

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -88,7 +89,11 @@ func Gather(ctx context.Context, src Sources) (*Inventories, error) {
 			g.Go(func() error {
 				bus, err := h.BusinessUnits(gctx)
 				if err != nil {
-					return fmt.Errorf("firstorion: list business units: %w", err)
+					// Said once: the client's own error may say it.
+					if !strings.HasPrefix(err.Error(), "firstorion: list business units") {
+						err = fmt.Errorf("firstorion: list business units: %w", err)
+					}
+					return err
 				}
 				if bus == nil {
 					bus = []BusinessUnit{}
@@ -118,7 +123,10 @@ func listVendor(ctx context.Context, v Vendor, name VendorName, hist History) (*
 	}
 	out := &Inventory{Vendor: name, Records: records, Complete: err == nil, Held: len(records)}
 	if err != nil {
-		out.Err = fmt.Errorf("%s: list numbers: %w", name, err)
+		// The client's error names the vendor and the listing already
+		// (oneuc: list numbers: page 3: …): adding them again made them
+		// read twice.
+		out.Err = err
 	}
 	if hist != nil {
 		n, ok, herr := hist.LastCount(ctx, name)

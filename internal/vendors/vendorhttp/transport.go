@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -29,7 +30,31 @@ func TransportError(v plan.VendorName, err error, sent bool) *plan.VendorError {
 	default:
 		msg = "connection lost"
 	}
-	return &plan.VendorError{Vendor: v, Code: msg, Temporary: true, Err: err}
+	return &plan.VendorError{Vendor: v, Code: msg, Message: address(err), Temporary: true, Err: err}
+}
+
+// address names where a failed request went and the innermost cause
+// ("http://127.0.0.1:8080: connection refused"), so a connection error says
+// which address to check. Only the scheme and host: the path and query are
+// the client's business, and never carry a credential here.
+func address(err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	where := ue.URL
+	if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
+		where = u.Scheme + "://" + u.Host
+	}
+	cause := err
+	for {
+		next := errors.Unwrap(cause)
+		if next == nil {
+			break
+		}
+		cause = next
+	}
+	return where + ": " + cause.Error()
 }
 
 // SentBeforeFailure reports whether a request that failed with err may have

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -117,8 +118,13 @@ func TestSentBeforeFailureOnTheWire(t *testing.T) {
 			if sent != tt.wantSent {
 				t.Fatalf("SentBeforeFailure(%v) = %v, want %v", err, sent, tt.wantSent)
 			}
-			if ve := TransportError(plan.OneUC, err, sent); ve.Code != tt.wantCode {
+			ve := TransportError(plan.OneUC, err, sent)
+			if ve.Code != tt.wantCode {
 				t.Fatalf("Code = %q, want %q (err %v)", ve.Code, tt.wantCode, err)
+			}
+			// The message names the address to check.
+			if u, _ := url.Parse(tt.url); !strings.Contains(ve.Error(), "http://"+u.Host+": ") {
+				t.Errorf("%q does not name %s", ve.Error(), u.Host)
 			}
 		})
 	}
