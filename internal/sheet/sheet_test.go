@@ -3,6 +3,7 @@ package sheet
 import (
 	"bytes"
 	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -255,5 +256,44 @@ func TestDateFormatCode(t *testing.T) {
 		if got := dateFormatCode(code); got != want {
 			t.Errorf("dateFormatCode(%q) = %v, want %v", code, got, want)
 		}
+	}
+}
+
+func TestNewTextReader(t *testing.T) {
+	utf16le := []byte{0xFF, 0xFE}
+	for _, r := range "phone_number\tcnam\r\n+1212\tZoë\r\n" {
+		utf16le = append(utf16le, byte(r), byte(r>>8))
+	}
+	for name, tc := range map[string]struct {
+		in   []byte
+		want string
+		err  bool
+	}{
+		"utf-8":    {[]byte("a,b\n1,2\n"), "a,b\n1,2\n", false},
+		"bom":      {[]byte("\xEF\xBB\xBFa;b\n"), "a;b\n", false},
+		"utf-16le": {utf16le, "phone_number\tcnam\r\n+1212\tZoë\r\n", false},
+		"utf-16be": {[]byte{0xFE, 0xFF, 0, 'a', 0, ';', 0, 'b'}, "a;b", false},
+		"binary":   {[]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "", true},
+		"empty":    {nil, "", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			br, err := NewTextReader(bytes.NewReader(tc.in))
+			if tc.err {
+				if !errors.Is(err, ErrNotTable) {
+					t.Fatalf("err %v, want ErrNotTable", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := SniffDelimiter(HeaderLine(br)); name == "utf-16le" && d != '\t' {
+				t.Errorf("delimiter %q", d)
+			}
+			got, _ := io.ReadAll(br)
+			if string(got) != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
