@@ -20,6 +20,7 @@ type applyFlags struct {
 	retryFailed       bool
 	maxDuration       time.Duration
 	allowExtraColumns bool
+	file              fileFlags
 
 	// maxDeleteLimit is maxDelete parsed, once, by checkApply; nil when
 	// the flag is not given.
@@ -59,6 +60,7 @@ func (f *applyFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "when resuming, retry operations that failed for good")
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop sending after `D` (e.g. 20m), finish what is in flight, exit 7; the next run resumes")
 	fs.BoolVar(&f.allowExtraColumns, "allow-extra-columns", false, "ignore CSV columns numsync does not know instead of failing")
+	f.file.define(fs)
 }
 
 // cmdApply is `numsync apply`.

@@ -119,7 +119,7 @@ func runApply(ctx context.Context, e *env, cfg *config.Config, f applyFlags, pla
 	req.OnProgress = prog.update
 	res, err := app.Apply(ctx, req)
 	prog.finish()
-	return res, e.applyOutcome(res, err, inputPath, stop)
+	return res, e.applyOutcome(res, err, req.Desired, inputPath, stop)
 }
 
 // applyRequest fills the lifecycle's request from the flags and the
@@ -146,7 +146,7 @@ func (e *env) applyRequest(cfg *config.Config, f applyFlags, planPath string) (a
 		if req.Saved, err = readSavedPlan(planPath); err != nil {
 			return req, inputPath, err
 		}
-	} else if req.Desired, err = e.readDesired(cfg, f.desired, f.allowExtraColumns); err != nil {
+	} else if req.Desired, err = e.readDesired(cfg, f.desired, f.allowExtraColumns, f.file); err != nil {
 		return req, inputPath, err
 	}
 	if req.Vendors, err = newVendors(cfg, e.logger(), e.httpClient(cfg)); err != nil {
@@ -159,12 +159,12 @@ func (e *env) applyRequest(cfg *config.Config, f applyFlags, planPath string) (a
 // applyOutcome is the one place an apply's outcome becomes what the
 // operator sees: standard output and error, --report, --metrics-file and
 // the exit code.
-func (e *env) applyOutcome(res *app.ApplyResult, err error, inputPath string, stop *stopper) error {
+func (e *env) applyOutcome(res *app.ApplyResult, err error, desiredOf *plan.Desired, inputPath string, stop *stopper) error {
 	if err != nil {
 		if res != nil && res.Exec != nil {
 			e.summarize(res, "error")
 		}
-		return e.planFailure(inputPath, err)
+		return e.planFailure(desiredOf, inputPath, err)
 	}
 	switch res.Outcome {
 	case app.OutcomeLocked:

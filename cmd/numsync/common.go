@@ -39,17 +39,22 @@ func (e *env) needConfig() (*config.Config, error) {
 	return cfg, nil
 }
 
-// readDesired reads and validates the CSV. Row errors are printed, every
-// one, as FILE:LINE: column: reason, and the command exits 1 with nothing
-// sent.
-func (e *env) readDesired(cfg *config.Config, path string, allowExtra bool) (*plan.Desired, error) {
-	d, warns, err := desired.ReadFile(path, desired.Options{
+// readDesired reads and validates the desired-state file (a CSV or a
+// workbook). Row errors are printed, every one, as FILE:LINE: column:
+// reason (FILE: Sheet!B12 (row 12): column: reason in a workbook), and the
+// command exits 1 with nothing sent.
+func (e *env) readDesired(cfg *config.Config, path string, allowExtra bool, file fileFlags) (*plan.Desired, error) {
+	opts := desired.Options{
 		Path:              path,
 		DefaultRegion:     cfg.DefaultRegion,
 		AllowExtraColumns: allowExtra,
 		OneUCEnabled:      cfg.OneUCEnabled(),
 		FirstOrionEnabled: cfg.FirstOrionEnabled(),
-	})
+	}
+	if err := file.options(&opts); err != nil {
+		return nil, err
+	}
+	d, warns, err := desired.ReadFile(path, opts)
 	var rowErrs desired.Errors
 	if errors.As(err, &rowErrs) {
 		for _, re := range rowErrs {
@@ -98,8 +103,9 @@ func (e *env) openExistingJournal(ctx context.Context) (journal.Store, error) {
 }
 
 // planFailure turns the errors a plan can end with into what the user
-// sees: unresolved names as FILE:LINE: column: reason, exit 1.
-func (e *env) planFailure(path string, err error) error {
+// sees: unresolved names as FILE:LINE: column: reason (placed at their
+// cell when d came from a workbook), exit 1.
+func (e *env) planFailure(d *plan.Desired, path string, err error) error {
 	var rows plan.RowErrors
 	if errors.As(err, &rows) {
 		for _, r := range rows {
@@ -107,6 +113,7 @@ func (e *env) planFailure(path string, err error) error {
 			if re.Path == "" {
 				re.Path = path
 			}
+			desired.Place(d, &re)
 			e.rowError(re.Path, &re)
 		}
 		return quietly(ExitError, fmt.Errorf("%d rows name what First Orion does not have: nothing was sent", len(rows)))

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 	flag "github.com/spf13/pflag"
 
 	"github.com/numsync/numsync/internal/app"
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/sheet"
 )
 
 type exportFlags struct {
@@ -18,19 +20,22 @@ type exportFlags struct {
 
 var exportSpec = cmdSpec{
 	name:     "export",
-	synopsis: "write the live inventories as a desired-state CSV",
-	usage:    "numsync export [--out FILE.csv] [--vendor oneuc|firstorion]",
+	synopsis: "write the live inventories as a desired-state CSV or workbook",
+	usage:    "numsync export [--out FILE.csv|FILE.xlsx] [--vendor oneuc|firstorion]",
 	about: `Writes the live inventories as a desired-state CSV, with every column numsync
 knows and business-unit and program names rather than ids, so a migration
 starts from what is there. 'numsync plan' on an unedited export shows no
-changes.`,
+changes. --out FILE.xlsx writes an Excel workbook instead: text cells, a
+frozen header, dropdowns for the channel, authenticated calls and First
+Orion's business units and programs, which a second sheet lists.`,
 	examples: `  numsync export --out numbers.csv
+  numsync export --out numbers.xlsx
   numsync export --vendor firstorion > branding.csv
 `,
 }
 
 func (f *exportFlags) define(fs *flag.FlagSet) {
-	fs.StringVar(&f.out, "out", "", "write to `FILE.csv` instead of standard output")
+	fs.StringVar(&f.out, "out", "", "write to `FILE` instead of standard output: FILE.xlsx writes a workbook, any other name a CSV")
 	fs.StringVar(&f.vendor, "vendor", "", "export one vendor only: oneuc or firstorion")
 }
 
@@ -76,7 +81,11 @@ func runExport(ctx context.Context, e *env, f exportFlags) error {
 	if f.out == "" {
 		return table.WriteCSV(e.stdout)
 	}
-	if err := writeFileAtomic(f.out, 0o644, table.WriteCSV); err != nil {
+	write := table.WriteCSV
+	if isXLSXPath(f.out) {
+		write = func(w io.Writer) error { return sheet.WriteExport(w, table) }
+	}
+	if err := writeFileAtomic(f.out, 0o644, write); err != nil {
 		return err
 	}
 	e.notice("wrote %s to %s", plural(len(table.Rows), "number"), f.out)

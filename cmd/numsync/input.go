@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/numsync/numsync/internal/desired"
+	"github.com/numsync/numsync/internal/sheet"
 )
 
 // inputKind is what a file given to apply holds, told by its content.
@@ -41,7 +42,13 @@ func sniffInput(path string) (inputKind, error) {
 	if bytes.HasPrefix(head, []byte("PK\x03\x04")) || strings.EqualFold(filepath.Ext(path), ".xlsx") {
 		return inputDesired, nil
 	}
-	body := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	// Text as spreadsheet programs write it (UTF-16 included) is decoded
+	// first; binary data is refused here, in one line.
+	text, err := sheet.DecodeText(head)
+	if err != nil {
+		return 0, fmt.Errorf("%s is %w", path, err)
+	}
+	body := bytes.TrimLeft(text, " \t\r\n")
 	if len(body) > 0 && body[0] == '{' {
 		return inputPlan, nil
 	}

@@ -20,6 +20,7 @@ type planFlags struct {
 	prune             bool
 	detailedExitcode  bool
 	allowExtraColumns bool
+	file              fileFlags
 }
 
 var planSpec = cmdSpec{
@@ -48,6 +49,7 @@ func (f *planFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&f.prune, "prune", false, "plan to release/delete numbers the CSV omits (overrides the config's prune)")
 	fs.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are")
 	fs.BoolVar(&f.allowExtraColumns, "allow-extra-columns", false, "ignore CSV columns numsync does not know instead of failing")
+	f.file.define(fs)
 }
 
 // cmdPlan is `numsync plan`.
@@ -76,7 +78,7 @@ func cmdPlan(e *env) *cobra.Command {
 // runPlan makes the plan, prints it in the asked format and saves it. It
 // returns the plan (the demo prints its own headings around it).
 func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*plan.Plan, error) {
-	d, err := e.readDesired(cfg, f.desired, f.allowExtraColumns)
+	d, err := e.readDesired(cfg, f.desired, f.allowExtraColumns, f.file)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,7 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		DefaultCallPurpose: defaultCallPurpose(cfg),
 	})
 	if err != nil {
-		return nil, e.planFailure(f.desired, err)
+		return nil, e.planFailure(d, f.desired, err)
 	}
 	if f.format != plan.FormatText {
 		// The text rendering lists the warnings itself.

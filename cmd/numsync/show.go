@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 
@@ -16,24 +17,30 @@ import (
 type showFlags struct {
 	failed bool
 	format string
+	out    string
 }
 
 var showSpec = cmdSpec{
 	name:     "show",
 	synopsis: "list one run's operations",
-	usage:    "numsync show RUN [--failed] [--format text|json|csv]",
+	usage:    "numsync show RUN [--failed] [--format text|json|csv|xlsx] [--out FILE]",
 	about: `Lists one run's operations with their state, attempts and the vendor's last
 reason. --failed --format csv writes the failed ones with their original
-CSV line, ready to be fixed in a spreadsheet and fed back.`,
+CSV line, ready to be fixed in a spreadsheet and fed back; --format xlsx
+--out FILE.xlsx writes them as a workbook with the failing cells
+highlighted, to be fixed and fed back with
+'numsync apply FILE.xlsx --allow-extra-columns'.`,
 	examples: `  numsync show 12
   numsync show 12 --failed --format csv > fix-these.csv
+  numsync show 12 --failed --format xlsx --out fix-these.xlsx
 `,
 	maxArgs: 1,
 }
 
 func (f *showFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&f.failed, "failed", false, "only the operations that failed")
-	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text, json or csv")
+	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text, json, csv or xlsx (xlsx needs --out)")
+	fs.StringVar(&f.out, "out", "", "write to `FILE` instead of standard output")
 }
 
 // cmdShow is `numsync show`.
@@ -49,8 +56,11 @@ func runShow(ctx context.Context, e *env, f showFlags, pos []string) error {
 	if len(pos) == 0 {
 		return &usageError{errors.New("give the RUN id (see 'numsync runs')")}
 	}
-	if err := oneOf("format", f.format, "text", "json", "csv"); err != nil {
+	if err := oneOf("format", f.format, "text", "json", "csv", "xlsx"); err != nil {
 		return err
+	}
+	if f.format == "xlsx" && f.out == "" {
+		return errBinaryToTerminal("--format xlsx")
 	}
 	id, err := strconv.ParseInt(pos[0], 10, 64)
 	if err != nil || id < 1 {
@@ -65,17 +75,31 @@ func runShow(ctx context.Context, e *env, f showFlags, pos []string) error {
 	if err != nil {
 		return err
 	}
-	if f.failed && f.format == "csv" {
-		return showFailedCSV(ctx, e, j, run)
+	var write func(io.Writer) error
+	if f.failed && (f.format == "csv" || f.format == "xlsx") {
+		fc, err := failedRows(ctx, j, run)
+		if err != nil {
+			return err
+		}
+		write = func(w io.Writer) error { return writeFailed(w, f.format, fc) }
+	} else {
+		ops, err := j.Ops(ctx, id)
+		if err != nil {
+			return err
+		}
+		if f.failed {
+			ops = slices.DeleteFunc(ops, func(r plan.OpRecord) bool {
+				return r.State != plan.StateFailed && r.State != plan.StateSkipped
+			})
+		}
+		write = func(w io.Writer) error { return writeOps(w, f.format, run, ops) }
 	}
-	ops, err := j.Ops(ctx, id)
-	if err != nil {
+	if f.out == "" {
+		return write(e.stdout)
+	}
+	if err := writeFileAtomic(f.out, 0o644, write); err != nil {
 		return err
 	}
-	if f.failed {
-		ops = slices.DeleteFunc(ops, func(r plan.OpRecord) bool {
-			return r.State != plan.StateFailed && r.State != plan.StateSkipped
-		})
-	}
-	return writeOps(e.stdout, f.format, run, ops)
+	e.notice("wrote %s", f.out)
+	return nil
 }

@@ -47,13 +47,19 @@ func writeOps(w io.Writer, format string, run *journal.Run, ops []plan.OpRecord)
 			Run int64   `json:"run"`
 			Ops []opRow `json:"ops"`
 		}{run.ID, rows})
-	case "csv":
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"id", "vendor", "action", "number", "line", "state", "attempts", "ref", "last_error"})
-		for _, r := range rows {
-			_ = cw.Write([]string{r.ID, r.Vendor, r.Action, r.Number, strconv.Itoa(r.Line), r.State,
-				strconv.Itoa(r.Attempts), r.Ref, r.LastError})
+	case "csv", "xlsx":
+		header := []string{"id", "vendor", "action", "number", "line", "state", "attempts", "ref", "last_error"}
+		cells := make([][]string, len(rows))
+		for i, r := range rows {
+			cells[i] = []string{r.ID, r.Vendor, r.Action, r.Number, strconv.Itoa(r.Line), r.State,
+				strconv.Itoa(r.Attempts), r.Ref, r.LastError}
 		}
+		if format == "xlsx" {
+			return writeOpsXLSX(w, header, cells)
+		}
+		cw := csv.NewWriter(w)
+		_ = cw.Write(header)
+		_ = cw.WriteAll(cells)
 		cw.Flush()
 		return cw.Error()
 	}
@@ -74,34 +80,36 @@ func writeOps(w io.Writer, format string, run *journal.Run, ops []plan.OpRecord)
 	return tw.Flush()
 }
 
-// showFailedCSV writes the failed operations as the CSV rows they came
+// failedRows gathers the failed operations as the CSV rows they came
 // from, with the vendor's reasons in extra columns, one row per CSV line:
 // the file can be fixed in a spreadsheet and fed back (the extra columns
 // need --allow-extra-columns or deleting).
-func showFailedCSV(ctx context.Context, e *env, j journal.Store, run *journal.Run) error {
+func failedRows(ctx context.Context, j journal.Store, run *journal.Run) (*failedCells, error) {
 	failed, err := j.FailedOps(ctx, run.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	header, err := j.CSVHeader(ctx, run.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	phoneCol := -1
+	col := map[string]int{}
 	for i, h := range header {
-		if c, ok := desired.CanonicalColumn(h); ok && c == "phone_number" {
-			phoneCol = i
+		if c, ok := desired.CanonicalColumn(h); ok {
+			col[c] = i
 		}
 	}
 	if len(header) == 0 {
-		header, phoneCol = []string{"phone_number"}, 0
+		header, col = []string{"phone_number"}, map[string]int{"phone_number": 0}
 	}
 	type line struct {
+		row              int
 		cells            []string
 		vendors, reasons []string
 	}
 	var order []string
 	byKey := map[string]*line{}
+	fc := &failedCells{hot: map[[2]int]bool{}}
 	for _, f := range failed {
 		key := f.Record.Op.Number
 		if f.Record.Op.Line > 0 {
@@ -111,22 +119,39 @@ func showFailedCSV(ctx context.Context, e *env, j journal.Store, run *journal.Ru
 		if !ok {
 			cells := make([]string, len(header))
 			copy(cells, f.CSVRecord)
-			if len(f.CSVRecord) == 0 && phoneCol >= 0 {
-				cells[phoneCol] = f.Record.Op.Number
+			if pc, ok := col["phone_number"]; len(f.CSVRecord) == 0 && ok {
+				cells[pc] = f.Record.Op.Number
 			}
-			l = &line{cells: cells}
+			l = &line{row: len(order), cells: cells}
 			byKey[key] = l
 			order = append(order, key)
 		}
 		l.vendors = append(l.vendors, string(f.Record.Op.Vendor)+" "+string(f.Record.Op.Action))
 		l.reasons = append(l.reasons, f.Record.LastError)
+		c, ok := col[failedColumn(f.Record.Op)]
+		if !ok {
+			c, ok = col["phone_number"]
+		}
+		if ok {
+			fc.hot[[2]int{l.row, c}] = true
+		}
 	}
-	cw := csv.NewWriter(e.stdout)
-	_ = cw.Write(append(append([]string{}, header...), "numsync_failed", "numsync_reason"))
+	fc.header = append(append([]string{}, header...), "numsync_failed", "numsync_reason")
 	for _, k := range order {
 		l := byKey[k]
-		_ = cw.Write(append(l.cells, strings.Join(l.vendors, "; "), strings.Join(l.reasons, "; ")))
+		fc.rows = append(fc.rows, append(l.cells, strings.Join(l.vendors, "; "), strings.Join(l.reasons, "; ")))
 	}
+	return fc, nil
+}
+
+// writeFailed writes the failed rows as CSV or as a workbook.
+func writeFailed(w io.Writer, format string, fc *failedCells) error {
+	if format == "xlsx" {
+		return writeFailedXLSX(w, fc)
+	}
+	cw := csv.NewWriter(w)
+	_ = cw.Write(fc.header)
+	_ = cw.WriteAll(fc.rows)
 	cw.Flush()
 	return cw.Error()
 }

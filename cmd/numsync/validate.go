@@ -19,6 +19,7 @@ type validateFlags struct {
 	desired           string
 	format            string
 	allowExtraColumns bool
+	file              fileFlags
 }
 
 var validateSpec = cmdSpec{
@@ -45,6 +46,7 @@ func (f *validateFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.desired, "desired", "", "the desired-state CSV `FILE` (or give it as the argument)")
 	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text or json")
 	fs.BoolVar(&f.allowExtraColumns, "allow-extra-columns", false, "ignore CSV columns numsync does not know instead of failing")
+	f.file.define(fs)
 }
 
 // desiredArg takes the desired-state FILE from the argument when it is not
@@ -113,6 +115,9 @@ func runValidate(ctx context.Context, e *env, f validateFlags, pos []string) err
 		Stats:             &desired.Stats{},
 		// Only the verdict is printed: the rows need not be kept.
 		CheckOnly: true,
+	}
+	if err := f.file.options(&opts); err != nil {
+		return err
 	}
 	d, warns, rerr := desired.ReadFile(f.desired, opts)
 	var rowErrs desired.Errors

@@ -28,16 +28,25 @@ type Warning struct {
 	// a warning about the file as a whole).
 	Count   int    `json:"count,omitempty"`
 	Message string `json:"message"`
+	// Sheet is the workbook sheet read; "" for delimited text.
+	Sheet string `json:"sheet,omitempty"`
 }
 
-// String formats the warning like a RowError: FILE:LINE: column: message.
+// String formats the warning like a RowError: FILE:LINE: column: message
+// (FILE: Sheet row LINE: column: message in a workbook).
 func (w Warning) String() string {
 	var b strings.Builder
 	if w.Path != "" {
 		b.WriteString(w.Path)
 		b.WriteByte(':')
 	}
-	if w.Line > 0 {
+	switch {
+	case w.Line > 0 && w.Sheet != "":
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s row %d:", w.Sheet, w.Line)
+	case w.Line > 0:
 		fmt.Fprintf(&b, "%d:", w.Line)
 	}
 	if b.Len() > 0 {

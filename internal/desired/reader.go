@@ -25,6 +25,7 @@ import (
 	"sync"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/sheet"
 )
 
 // Canonical column names, as SPEC section 1 spells them. Errors name
@@ -95,6 +96,12 @@ type Options struct {
 	// Stats, when not nil, receives counts a summary needs beyond the
 	// valid rows.
 	Stats *Stats
+	// Sheet names the sheet to read of a workbook; "" takes the one sheet
+	// with data (see sheet.Workbook.Choose). It is an error for text.
+	Sheet string
+	// Delimiter separates the cells of delimited text: ',', ';' or '\t'.
+	// 0 tells it from the header row. It is an error for a workbook.
+	Delimiter rune
 	// CheckOnly validates without keeping the rows (Desired.Rows stays
 	// nil; Stats.Valid counts them): what `numsync validate` needs, in the
 	// memory of the duplicate check alone.
@@ -132,6 +139,10 @@ func ReadFile(path string, opts Options) (*plan.Desired, []Warning, error) {
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		opts.sizeHint = fi.Size()
+		var head [4]byte
+		if n, _ := f.ReadAt(head[:], 0); sheet.IsZip(head[:n]) {
+			return readWorkbookFile(f, fi.Size(), opts)
+		}
 	}
 	// The file is streamed, and hashed as it is read: the digest is of the
 	// very bytes that are validated.
@@ -156,7 +167,8 @@ func ReadFile(path string, opts Options) (*plan.Desired, []Warning, error) {
 // The CSV is streamed: what is held is the valid rows (none with
 // Options.CheckOnly) and what the duplicate check needs.
 func Read(r io.Reader, opts Options) (*plan.Desired, []Warning, error) {
-	return ReadSource(CSVSource(r, opts.Path), opts)
+	// The file-format layer (source.go) tells a workbook from text.
+	return readStream(r, opts)
 }
 
 // Source yields the records of a desired-state table in order, the header
@@ -173,7 +185,11 @@ type Source func() (cells []string, line int, err error)
 // ragged rows are row errors with their line, not a stop; malformed quotes
 // are reported (strict quoting) rather than silently swallowing the rest
 // of the file into one cell.
-func CSVSource(r io.Reader, path string) Source {
+func CSVSource(r io.Reader, path string) Source { return DelimitedSource(r, path, ',') }
+
+// DelimitedSource is CSVSource with comma as the separator (a semicolon
+// or a tab, as spreadsheet programs write them).
+func DelimitedSource(r io.Reader, path string, comma rune) Source {
 	br := bufio.NewReaderSize(r, 256<<10)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
@@ -182,6 +198,7 @@ func CSVSource(r io.Reader, path string) Source {
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = false
 	cr.ReuseRecord = true
+	cr.Comma = comma
 	ended := false
 	return func() ([]string, int, error) {
 		if ended {

@@ -79,11 +79,13 @@ func newSchema(header []string, line int, opts Options) (*schema, Errors, []Warn
 				warns = append(warns, Warning{Path: opts.Path, Line: line, Message: msg + ": ignored (--allow-extra-columns)"})
 			} else {
 				herr("", msg+": a misspelt column would silently stop managing a field; fix it, or pass --allow-extra-columns to ignore it")
+				errs[len(errs)-1].CellIndex = i + 1
 			}
 			continue
 		}
 		if sc.idx[c] >= 0 {
 			herr(Columns[c], fmt.Sprintf("column appears twice (cells %d and %d)", sc.idx[c]+1, i+1))
+			errs[len(errs)-1].CellIndex = i + 1
 			continue
 		}
 		sc.idx[c] = i

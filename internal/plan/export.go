@@ -18,6 +18,10 @@ type ExportTable struct {
 	// Warnings name the numbers left out because a row could not say what
 	// the vendors hold without the plan changing it.
 	Warnings []string
+	// Hierarchy is First Orion's business units and programs when First
+	// Orion is exported and lists them: a workbook export offers them in
+	// dropdowns.
+	Hierarchy []BusinessUnit
 }
 
 // Export builds the desired-state CSV of the live inventories: the OneUC
@@ -44,6 +48,7 @@ func Export(inv *Inventories) (*ExportTable, error) {
 	}
 	if inv.FirstOrion != nil {
 		t.Header = append(t.Header, firstOrionColumns...)
+		t.Hierarchy = inv.Hierarchy
 	}
 
 	var numbers []string

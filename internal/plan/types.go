@@ -157,6 +157,9 @@ type Desired struct {
 	SHA256 string
 	// Header is the header row as written, for writing rows back.
 	Header []string
+	// Sheet is the workbook sheet the rows came from; "" for delimited
+	// text. With it, a row's errors name their cell (Sheet!B12).
+	Sheet string
 	// Columns is the scope set by the header.
 	Columns Columns
 	// Rows are the valid rows in file order.

@@ -52,6 +52,15 @@ var figures = []figure{
 	{Name: "numsync validate 1M ÷ raw read, CPU (whole process)", Pkg: "internal/desired", Bench: "BenchmarkValidateCommand1M", Unit: "cpu-x-raw", Note: "—"},
 	{Name: "numsync validate 1M, peak resident memory (MiB)", Pkg: "internal/desired", Bench: "BenchmarkValidateCommand1M", Unit: "peak-rss-MiB", Dir: atMost, Target: 200},
 
+	// The same 100,000 rows validated from a CSV and from an .xlsx
+	// workbook (issue 14): time and peak heap of each, side by side.
+	{Name: "validate 100k rows, CSV (s)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "csv-s", Note: "—"},
+	{Name: "validate 100k rows, xlsx (s)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "xlsx-s", Note: "—"},
+	{Name: "validate 100k rows, xlsx, phones typed as numbers (s)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "xlsx-numeric-phone-s", Note: "—"},
+	{Name: "validate 100k rows, CSV peak heap (MiB)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "csv-heap-MiB", Note: "—"},
+	{Name: "validate 100k rows, xlsx peak heap (MiB)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "xlsx-heap-MiB", Note: "—"},
+	{Name: "validate 100k rows, xlsx ÷ CSV peak heap", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "xlsx-heap-x-csv", Dir: atMost, Target: 1.5},
+
 	{Name: "plan diff + JSON render, 1M rows (s)", Pkg: "internal/plan", Bench: "BenchmarkDiff1M", Unit: "s/plan", Dir: atMost, Target: 2},
 
 	{Name: "OneUC activate 10k ÷ ceiling", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkActivate10k", Unit: "ceiling_ratio", Dir: atLeast, Target: 0.95},
