@@ -60,30 +60,10 @@ type failedCells struct {
 }
 
 // failedColumn is the desired-state column a failed operation concerns:
-// what it sets, as far as the header manages it, else phone_number.
+// the first the plan says it changes (plan.Op.Columns), else phone_number.
 func failedColumn(op plan.Op) string {
-	if op.Vendor == plan.OneUC {
-		switch {
-		case op.After.CNAM != nil:
-			return desired.ColCNAM
-		case op.After.E911 != nil:
-			return desired.ColE911StreetAddress
-		}
-		return desired.ColPhoneNumber
-	}
-	switch {
-	case op.Action == plan.Delete:
-		return desired.ColBrandBusinessUnit
-	case op.After.Program != op.Before.Program:
-		return desired.ColBrandProgram
-	case op.After.BusinessUnit != op.Before.BusinessUnit:
-		return desired.ColBrandBusinessUnit
-	case op.After.Channel != "" && op.After.Channel != op.Before.Channel:
-		return desired.ColBrandChannel
-	case op.After.CallPurpose != "" && op.After.CallPurpose != op.Before.CallPurpose:
-		return desired.ColCallPurposeCode
-	case op.After.AuthCalls != nil:
-		return desired.ColAuthenticatedCalls
+	if cols := op.Columns(); len(cols) > 0 {
+		return cols[0]
 	}
 	return desired.ColPhoneNumber
 }

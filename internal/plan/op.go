@@ -82,6 +82,47 @@ func (op Op) NeedsDetails() bool {
 	return op.Action == Update && op.Changes().Has(FieldCNAM|FieldE911)
 }
 
+// Columns returns the desired-state columns whose cells ask for what op
+// changes, the most specific first: where in the CSV a failure of op is
+// shown. A OneUC update names cnam and the E911 address (by its street
+// cell); a First Orion operation the brand cell whose value moves the
+// number (program before business unit before channel), then the call
+// purpose and authenticated-calls cells it sets; a delete the business
+// unit cell. An activation or release sets no cell's value (the row being
+// there is the request), so it names none.
+func (op Op) Columns() []string {
+	b, a := op.Before, op.After
+	var out []string
+	if op.Vendor == OneUC {
+		if a.CNAM != nil {
+			out = append(out, ColCNAM)
+		}
+		if a.E911 != nil {
+			out = append(out, ColE911StreetAddress)
+		}
+		return out
+	}
+	if op.Action == Delete {
+		return []string{ColBrandBusinessUnit}
+	}
+	if a.Program != b.Program {
+		out = append(out, ColBrandProgram)
+	}
+	if a.BusinessUnit != b.BusinessUnit {
+		out = append(out, ColBrandBusinessUnit)
+	}
+	if a.Channel != "" && a.Channel != b.Channel {
+		out = append(out, ColBrandChannel)
+	}
+	if a.CallPurpose != "" && a.CallPurpose != b.CallPurpose {
+		out = append(out, ColCallPurposeCode)
+	}
+	if a.AuthCalls != nil {
+		out = append(out, ColAuthenticatedCalls)
+	}
+	return out
+}
+
 // HeldChange is how a done op changes the count of numbers its vendor
 // holds: +1 for an assignment and for an activation of a number the account
 // did not hold (one found by a search), -1 for a release or delete, 0

@@ -296,3 +296,43 @@ func TestHeldChange(t *testing.T) {
 		})
 	}
 }
+
+// TestColumns: the CSV cells a failed operation is shown at, most
+// specific first.
+func TestColumns(t *testing.T) {
+	place := State{ID: "x", BusinessUnit: "bu1", Program: "p1", Channel: ChannelCallerName}
+	tests := []struct {
+		name string
+		op   Op
+		want []string
+	}{
+		{"activate", Op{Vendor: OneUC, Action: Activate, After: State{Status: StatusInService}}, nil},
+		{"release", Op{Vendor: OneUC, Action: Release, Before: State{Status: StatusInService}}, nil},
+		{"oneuc cnam", Op{Vendor: OneUC, Action: Update, After: State{CNAM: ptr("")}}, []string{ColCNAM}},
+		{"oneuc e911", Op{Vendor: OneUC, Action: Update, After: State{E911: &Address{}}}, []string{ColE911StreetAddress}},
+		{"oneuc both", Op{Vendor: OneUC, Action: Update, After: State{CNAM: ptr("A"), E911: &Address{}}}, []string{ColCNAM, ColE911StreetAddress}},
+		{"delete", Op{Vendor: FirstOrion, Action: Delete, Before: place}, []string{ColBrandBusinessUnit}},
+		{"assign to a program", Op{Vendor: FirstOrion, Action: Assign,
+			After: State{BusinessUnit: "bu1", Program: "p1", Channel: ChannelCallerName, CallPurpose: "CS", AuthCalls: ptr(false)}},
+			[]string{ColBrandProgram, ColBrandBusinessUnit, ColBrandChannel, ColCallPurposeCode, ColAuthenticatedCalls}},
+		{"assign at a unit", Op{Vendor: FirstOrion, Action: Assign, After: State{BusinessUnit: "bu1", CallPurpose: "CS"}},
+			[]string{ColBrandBusinessUnit, ColCallPurposeCode}},
+		{"move to another program", Op{Vendor: FirstOrion, Action: Move, Before: place,
+			After: State{BusinessUnit: "bu1", Program: "p2", Channel: ChannelCallerName}}, []string{ColBrandProgram}},
+		{"move to another unit's level", Op{Vendor: FirstOrion, Action: Move, Before: State{ID: "x", BusinessUnit: "bu1"},
+			After: State{BusinessUnit: "bu2"}}, []string{ColBrandBusinessUnit}},
+		{"move to another channel", Op{Vendor: FirstOrion, Action: Move, Before: place,
+			After: State{BusinessUnit: "bu1", Program: "p1", Channel: ChannelCallerImage}}, []string{ColBrandChannel}},
+		{"fo update purpose", Op{Vendor: FirstOrion, Action: Update, Before: State{ID: "x", CallPurpose: "SA"},
+			After: State{CallPurpose: "CS"}}, []string{ColCallPurposeCode}},
+		{"fo update flag", Op{Vendor: FirstOrion, Action: Update, Before: State{ID: "x", AuthCalls: ptr(true)},
+			After: State{AuthCalls: ptr(false)}}, []string{ColAuthenticatedCalls}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.op.Columns(); strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("Columns = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
