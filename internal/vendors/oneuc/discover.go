@@ -72,7 +72,9 @@ type search struct {
 //     ends (below);
 //   - a wanted number a wide answer left out is looked for in its block of
 //     ten before it is declared not available, so a carrier that returns
-//     fewer than asked loses no number.
+//     fewer than asked loses no number; once it has, the batches after
+//     search blocks of ten only (wideAnswersShort) while the answers that
+//     showed it are kept.
 //
 // Answers are kept for discoveryTTL (searchPrefix), so the batches after
 // this one reuse them.
@@ -130,12 +132,17 @@ func (c *Client) discover(ctx context.Context, ops []plan.Op, need []int, result
 		}
 	}
 
+	// Against a carrier seen lately to answer wide searches short, a wide
+	// search is one request more, not fewer: search blocks of ten only
+	// (answers already kept are still used).
+	short := c.wideAnswersShort()
+
 	var round []search
 	covered := map[string]bool{}
 	for _, w := range wideOrder {
 		ts := wideTens[w]
 		_, cached := c.cachedSearch(w)
-		if len(ts) < 2 && !cached && !edge[w] {
+		if !cached && (short || len(ts) < 2 && !edge[w]) {
 			continue
 		}
 		_, q, _ := wideBlock(ops[tens[ts[0]][0]].Number)
@@ -247,6 +254,33 @@ func (c *Client) cachedSearch(prefix string) (map[string]bool, bool) {
 		return sb.numbers, true
 	}
 	return nil, false
+}
+
+// wideAnswersShort reports whether a recent wide answer left out a number
+// that the search of its block of ten then returned: the carrier answers
+// wide searches with fewer numbers than asked. The kept answers say so
+// themselves, so no other state is needed.
+func (c *Client) wideAnswersShort() bool {
+	c.blocksMu.Lock()
+	defer c.blocksMu.Unlock()
+	now := c.clockNow()
+	for prefix, narrow := range c.blocks {
+		if len(prefix) != blockDigits+1 || now.Sub(narrow.at) >= discoveryTTL {
+			continue
+		}
+		// Only a search after the wide one tells: one before it may hold
+		// numbers activated since, which no later search returns.
+		wide, ok := c.blocks[prefix[:wideDigits+1]]
+		if !ok || now.Sub(wide.at) >= discoveryTTL || narrow.at.Before(wide.at) {
+			continue
+		}
+		for n := range narrow.numbers {
+			if !wide.numbers[n] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // searchPrefix returns the numbers a carrier search on prefix with

@@ -45,6 +45,7 @@ var cases = []contractCase{
 	{"activate/held numbers go straight to activation", caseActivateHeld},
 	{"activate/one wide search per dense block, one of ten per sparse number", caseActivateDiscover},
 	{"activate/a number a wide answer left out is found in its block of ten", caseActivateShortCarrier},
+	{"activate/a number held since its search is no short answer", caseActivateNotShort},
 	{"activate/partial failures shape 1", func(t *testing.T, h Harness) { casePartial(t, h, lab.ShapeSuccessError) }},
 	{"activate/partial failures shape 2", func(t *testing.T, h Harness) { casePartial(t, h, lab.ShapeClientError) }},
 	{"activate/unmentioned numbers are checked live", caseUnmentioned},
@@ -501,6 +502,51 @@ func caseActivateShortCarrier(t *testing.T, h Harness) {
 	// numbers out of: all six.
 	if got := l.Stats().Searches; got != 7 {
 		t.Fatalf("%d searches, want 1 wide + 6 of ten", got)
+	}
+	// The carrier has shown it answers wide searches short: the next batch
+	// (three blocks of ten of another hundred) searches blocks of ten only.
+	ops = ops[:0]
+	for i := 100; i < 130; i++ {
+		ops = append(ops, activateOp(fmt.Sprintf("%s%04d", pool, i), ""))
+	}
+	res = apply(t, env.Client, ops...)
+	for _, op := range ops {
+		wantOutcome(t, res, op.Number, plan.Done)
+	}
+	if got := l.Stats().Searches; got != 7+3 {
+		t.Fatalf("%d searches after a short wide answer, want 3 more (blocks of ten)", got-7)
+	}
+}
+
+func caseActivateNotShort(t *testing.T, h Harness) {
+	env := h.Start(t, Setup{Seed: lab.Seed{Available: []string{pool}}})
+	l := env.NeedLab(t)
+	activate := func(nums ...string) {
+		t.Helper()
+		var ops []plan.Op
+		for _, n := range nums {
+			ops = append(ops, activateOp(pool+n, ""))
+		}
+		res := apply(t, env.Client, ops...)
+		for _, op := range ops {
+			wantOutcome(t, res, op.Number, plan.Done)
+		}
+	}
+	// …5005 is found by a search of its block of ten (it is neither end of
+	// its batch) and activated; a later wide search of its hundred does
+	// not return it, being held now. That is no short answer: the batch
+	// after still searches wide.
+	activate("0201", "5005", "9005")
+	activate("5001", "5012", "5023")
+	before := l.Stats().Searches
+	activate("6001", "6012")
+	if got := l.Stats().Searches - before; got != 1 {
+		t.Fatalf("%d searches for two blocks of ten of one hundred, want one wide", got)
+	}
+	for _, r := range l.Requests()[len(l.Requests())-3:] {
+		if r.Path == "/v2/phone_numbers" && !strings.Contains(r.Query, "quantity=100") {
+			t.Fatalf("narrow search %s after an activation, as if the carrier answered short", r.Query)
+		}
 	}
 }
 
