@@ -396,8 +396,7 @@ func (w *Workbook) open(s sheetEntry) (*Rows, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: sheet %q: %w", s.name, err)
 	}
-	d := xml.NewDecoder(rc)
-	return &Rows{w: w, sheet: s.name, rc: rc, dec: d}, nil
+	return &Rows{w: w, sheet: s.name, rc: rc, dec: newLexer(rc)}, nil
 }
 
 // sharedStrings reads the shared-string table once. Rich-text runs are
@@ -423,11 +422,11 @@ func (w *Workbook) sharedStrings() ([]string, error) {
 		return nil, w.sstErr
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
+	d := newLexer(rc)
 	var b strings.Builder
 	inSI, inT, rph := false, false, 0
 	for {
-		tok, err := d.RawToken()
+		kind, err := d.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -435,9 +434,9 @@ func (w *Workbook) sharedStrings() ([]string, error) {
 			w.sstErr = fmt.Errorf("xlsx: shared strings: %w", err)
 			return nil, w.sstErr
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+		switch kind {
+		case tokStart:
+			switch d.Name.Local {
 			case "si":
 				inSI = true
 				b.Reset()
@@ -446,8 +445,8 @@ func (w *Workbook) sharedStrings() ([]string, error) {
 			case "t":
 				inT = inSI && rph == 0
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case tokEnd:
+			switch d.Name.Local {
 			case "si":
 				w.sst = append(w.sst, b.String())
 				inSI = false
@@ -456,9 +455,9 @@ func (w *Workbook) sharedStrings() ([]string, error) {
 			case "t":
 				inT = false
 			}
-		case xml.CharData:
+		case tokText:
 			if inT {
-				b.Write(t)
+				b.Write(d.Text)
 			}
 		}
 	}
@@ -500,7 +499,7 @@ type Rows struct {
 	w     *Workbook
 	sheet string
 	rc    io.ReadCloser
-	dec   *xml.Decoder
+	dec   *lexer
 	rec   Record
 	err   error
 	done  bool
@@ -532,7 +531,7 @@ func (r *Rows) Next() bool {
 		return false
 	}
 	for {
-		tok, err := r.dec.RawToken()
+		kind, err := r.dec.Next()
 		if errors.Is(err, io.EOF) {
 			r.done = true
 			return false
@@ -541,14 +540,13 @@ func (r *Rows) Next() bool {
 			r.err = fmt.Errorf("xlsx: sheet %q: %w", r.sheet, err)
 			return false
 		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
+		if kind != tokStart {
 			continue
 		}
-		switch se.Name.Local {
+		switch r.dec.Name.Local {
 		case "row":
 			n := r.row + 1
-			if v := attr(se, "r"); v != "" {
+			if v := r.dec.attr("r"); v != "" {
 				if n, err = strconv.Atoi(v); err != nil || n < 1 {
 					r.err = fmt.Errorf("xlsx: sheet %q: bad row number %q", r.sheet, v)
 					return false
@@ -563,7 +561,7 @@ func (r *Rows) Next() bool {
 				return true
 			}
 		case "mergeCell":
-			ref := attr(se, "ref")
+			ref := r.dec.attr("ref")
 			tl, _, _ := strings.Cut(ref, ":")
 			col, row, ok := ParseCell(tl)
 			if ok {
@@ -573,38 +571,29 @@ func (r *Rows) Next() bool {
 	}
 }
 
-func attr(se xml.StartElement, name string) string {
-	for _, a := range se.Attr {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 // readRow reads the cells of the row just started, up to </row>.
 func (r *Rows) readRow(n int) error {
 	r.rec = Record{Line: n}
 	col := -1
 	for {
-		tok, err := r.dec.RawToken()
+		kind, err := r.dec.Next()
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Local != "c" {
+		switch kind {
+		case tokStart:
+			if r.dec.Name.Local != "c" {
 				continue
 			}
 			col++
-			if ref := attr(t, "r"); ref != "" {
+			if ref := r.dec.attr("r"); ref != "" {
 				c, _, ok := ParseCell(ref)
 				if !ok {
 					return fmt.Errorf("bad cell reference %q", ref)
 				}
 				col = c
 			}
-			val, problem, err := r.readCell(t)
+			val, problem, err := r.readCell()
 			if err != nil {
 				return err
 			}
@@ -622,21 +611,21 @@ func (r *Rows) readRow(n int) error {
 			if problem != "" {
 				r.rec.Problems = append(r.rec.Problems, Problem{Col: col, Reason: problem})
 			}
-		case xml.EndElement:
-			if t.Name.Local == "row" {
+		case tokEnd:
+			if r.dec.Name.Local == "row" {
 				return nil
 			}
 		}
 	}
 }
 
-// readCell reads one <c> element by its type: shared or inline string,
-// formula string, boolean, error, ISO date, or number (a date when its
-// format shows a date). A formula gives its cached value.
-func (r *Rows) readCell(start xml.StartElement) (string, string, error) {
-	typ := attr(start, "t")
+// readCell reads the <c> element just started by its type: shared or
+// inline string, formula string, boolean, error, ISO date, or number (a
+// date when its format shows a date). A formula gives its cached value.
+func (r *Rows) readCell() (string, string, error) {
+	typ := r.dec.attr("t")
 	style := -1
-	if s := attr(start, "s"); s != "" {
+	if s := r.dec.attr("s"); s != "" {
 		style, _ = strconv.Atoi(s)
 	}
 	var v, is strings.Builder
@@ -644,14 +633,14 @@ func (r *Rows) readCell(start xml.StartElement) (string, string, error) {
 	var fText strings.Builder
 	where, depth, rph := "", 0, 0
 	for {
-		tok, err := r.dec.RawToken()
+		kind, err := r.dec.Next()
 		if err != nil {
 			return "", "", err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch kind {
+		case tokStart:
 			depth++
-			switch t.Name.Local {
+			switch r.dec.Name.Local {
 			case "v":
 				hasV, where = true, "v"
 			case "f":
@@ -663,25 +652,25 @@ func (r *Rows) readCell(start xml.StartElement) (string, string, error) {
 					where = "is"
 				}
 			}
-		case xml.EndElement:
+		case tokEnd:
 			if depth == 0 {
 				// </c>
 				return r.cellValue(typ, style, hasV, v.String(), is.String(), formula, fText.String())
 			}
 			depth--
-			switch t.Name.Local {
+			switch r.dec.Name.Local {
 			case "rPh":
 				rph--
 			}
 			where = ""
-		case xml.CharData:
+		case tokText:
 			switch where {
 			case "v":
-				v.Write(t)
+				v.Write(r.dec.Text)
 			case "f":
-				fText.Write(t)
+				fText.Write(r.dec.Text)
 			case "is":
-				is.Write(t)
+				is.Write(r.dec.Text)
 			}
 		}
 	}
