@@ -329,7 +329,7 @@ func (w *Workbook) Choose(name string, isTable func(header []string) bool) (stri
 		}
 		return "", fmt.Errorf("no sheet %q in the workbook; its sheets are %s", name, quoteList(w.Sheets()))
 	}
-	var withData, tables []string
+	var withData, tables, listed []string
 	for _, s := range w.sheets {
 		header, ok, err := w.firstRow(s)
 		if err != nil {
@@ -339,6 +339,12 @@ func (w *Workbook) Choose(name string, isTable func(header []string) bool) (stri
 			continue
 		}
 		withData = append(withData, s.name)
+		shown := strconv.Quote(s.name)
+		if s.hidden {
+			// Said so, or a person looking at the tabs would not find it.
+			shown += " (hidden)"
+		}
+		listed = append(listed, shown)
 		if isTable != nil && isTable(header) {
 			tables = append(tables, s.name)
 		}
@@ -351,9 +357,10 @@ func (w *Workbook) Choose(name string, isTable func(header []string) bool) (stri
 	case len(tables) == 1:
 		return tables[0], nil
 	}
-	return "", fmt.Errorf("the workbook has data on %d sheets (%s): name the one to read with --sheet NAME", len(withData), quoteList(withData))
+	return "", fmt.Errorf("the workbook has data on %d sheets (%s): name the one to read with --sheet NAME", len(withData), strings.Join(listed, ", "))
 }
 
+// quoteList quotes sheet names for an error.
 func quoteList(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
@@ -448,7 +455,7 @@ func (w *Workbook) sharedStrings() ([]string, error) {
 		case tokEnd:
 			switch d.Name.Local {
 			case "si":
-				w.sst = append(w.sst, b.String())
+				w.sst = append(w.sst, decodeXString(b.String()))
 				inSI = false
 			case "rPh":
 				rph--
@@ -701,9 +708,9 @@ func (r *Rows) cellValue(typ string, style int, hasV bool, v, inline string, for
 		}
 		return sst[i], "", nil
 	case "inlineStr":
-		return inline, "", nil
+		return decodeXString(inline), "", nil
 	case "str":
-		return v, "", nil
+		return decodeXString(v), "", nil
 	case "b":
 		switch strings.TrimSpace(v) {
 		case "1", "true":
@@ -728,6 +735,27 @@ func (r *Rows) cellValue(typ string, style int, hasV bool, v, inline string, for
 		return num, fmt.Sprintf("is a date or time (%s): text or a number is expected; format the cell as text and type the value", r.w.serialDate(v)), nil
 	}
 	return num, "", nil
+}
+
+// decodeXString undoes OOXML's escape of characters XML cannot carry
+// (ECMA-376 ST_Xstring): _x000D_ is a carriage return, _x005F_ an
+// underscore that would otherwise start one.
+func decodeXString(s string) string {
+	if !strings.Contains(s, "_x") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' && i+6 < len(s) && s[i+1] == 'x' && s[i+6] == '_' {
+			if n, err := strconv.ParseUint(s[i+2:i+6], 16, 16); err == nil {
+				b.WriteRune(rune(n))
+				i += 6
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // canonicalNumber writes a number cell's value as plain decimal digits:
