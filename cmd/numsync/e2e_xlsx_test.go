@@ -344,3 +344,25 @@ func TestDesiredFileFormats(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkbookPlanErrorsNameTheCell: a business unit First Orion does not
+// have, found by the plan rather than the reader, is named at its cell.
+func TestWorkbookPlanErrorsNameTheCell(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labserver.Options{Seed: 34}, smallSeed(3, 0))
+	c := newCLI(t, l.URL, nil)
+	var b bytes.Buffer
+	if err := sheet.WriteWorkbook(&b, &sheet.Table{Sheet: "Numbers",
+		Header: []string{"phone_number", "brand_business_unit", "brand_program"},
+		Rows:   [][]string{{smallNumber(0), "Retail", "Store Lines"}, {smallNumber(1), "Wholesale", ""}}}); err != nil {
+		t.Fatal(err)
+	}
+	p := c.path("n.xlsx")
+	if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := c.mustRun(ExitError, "plan", p)
+	if !strings.Contains(errOut, p+": Numbers!B3 (row 3): brand_business_unit: ") || !strings.Contains(errOut, "Wholesale") {
+		t.Errorf("plan of an unknown business unit:\n%s", errOut)
+	}
+}
