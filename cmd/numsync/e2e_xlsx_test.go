@@ -173,7 +173,7 @@ func TestWorkbookTwinsPlanAndApplyAlike(t *testing.T) {
 // TestExportWorkbookRoundTrip: after an apply, export --out FILE.xlsx
 // writes a workbook (Numbers with the rows, Lists with First Orion's
 // units and programs); unedited it validates and plans to no changes;
-// edited in a cell it plans exactly that change.
+// edited in a cell it plans exactly that change, and apply makes it.
 func TestExportWorkbookRoundTrip(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, labserver.Options{Seed: 32}, nil)
@@ -229,6 +229,13 @@ func TestExportWorkbookRoundTrip(t *testing.T) {
 	if code != 2 || !strings.Contains(pout, "oneuc: 0 activate, 1 update, 0 release") || !strings.Contains(pout, `"NEW NAME"`) {
 		t.Errorf("plan of an edited workbook: exit %d\n%s", code, pout)
 	}
+	// And apply makes it so.
+	c.binMust(0, "apply", c.path("edited.xlsx"))
+	number := rows[1][0]
+	if n, ok := l.OneUC.Number(number); !ok || n.CNAM != "NEW NAME" {
+		t.Errorf("after apply of the edited workbook, %s has CNAM %q", number, n.CNAM)
+	}
+	c.binMust(0, "plan", c.path("edited.xlsx"), "--detailed-exitcode")
 
 	// A workbook is never written to a terminal.
 	code, _, errOut = c.bin("show", "1", "--format", "xlsx")
@@ -342,5 +349,27 @@ func TestDesiredFileFormats(t *testing.T) {
 				t.Errorf("a binary file is refused in one line:\n%s", errOut)
 			}
 		})
+	}
+}
+
+// TestWorkbookPlanErrorsNameTheCell: a business unit First Orion does not
+// have, found by the plan rather than the reader, is named at its cell.
+func TestWorkbookPlanErrorsNameTheCell(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labserver.Options{Seed: 34}, smallSeed(3, 0))
+	c := newCLI(t, l.URL, nil)
+	var b bytes.Buffer
+	if err := sheet.WriteWorkbook(&b, &sheet.Table{Sheet: "Numbers",
+		Header: []string{"phone_number", "brand_business_unit", "brand_program"},
+		Rows:   [][]string{{smallNumber(0), "Retail", "Store Lines"}, {smallNumber(1), "Wholesale", ""}}}); err != nil {
+		t.Fatal(err)
+	}
+	p := c.path("n.xlsx")
+	if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := c.mustRun(ExitError, "plan", p)
+	if !strings.Contains(errOut, p+": Numbers!B3 (row 3): brand_business_unit: ") || !strings.Contains(errOut, "Wholesale") {
+		t.Errorf("plan of an unknown business unit:\n%s", errOut)
 	}
 }

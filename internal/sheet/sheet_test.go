@@ -297,3 +297,35 @@ func TestNewTextReader(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeXString(t *testing.T) {
+	for in, want := range map[string]string{
+		"ACME_x000D_\nEast": "ACME\r\nEast",
+		"a_x005F_x0041_b":   "a_x0041_b",
+		"plain_x":           "plain_x",
+		"_xZZZZ_":           "_xZZZZ_",
+		"tel_x0009_1":       "tel\t1",
+	} {
+		if got := decodeXString(in); got != want {
+			t.Errorf("decodeXString(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestChooseNamesHiddenSheets(t *testing.T) {
+	f := excelize.NewFile()
+	_ = f.SetCellValue("Sheet1", "A1", "x")
+	_, _ = f.NewSheet("Lookup")
+	_ = f.SetCellValue("Lookup", "A1", "y")
+	if err := f.SetSheetVisible("Lookup", false); err != nil {
+		t.Fatal(err)
+	}
+	data := saveExcelize(t, f)
+	wb, err := OpenWorkbook(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wb.Choose("", nil); err == nil || !strings.Contains(err.Error(), `("Sheet1", "Lookup" (hidden))`) {
+		t.Fatalf("Choose: %v", err)
+	}
+}

@@ -329,7 +329,7 @@ func (w *Workbook) Choose(name string, isTable func(header []string) bool) (stri
 		}
 		return "", fmt.Errorf("no sheet %q in the workbook; its sheets are %s", name, quoteList(w.Sheets()))
 	}
-	var withData, tables []string
+	var withData, tables, listed []string
 	for _, s := range w.sheets {
 		header, ok, err := w.firstRow(s)
 		if err != nil {
@@ -339,6 +339,12 @@ func (w *Workbook) Choose(name string, isTable func(header []string) bool) (stri
 			continue
 		}
 		withData = append(withData, s.name)
+		shown := strconv.Quote(s.name)
+		if s.hidden {
+			// Said so, or a person looking at the tabs would not find it.
+			shown += " (hidden)"
+		}
+		listed = append(listed, shown)
 		if isTable != nil && isTable(header) {
 			tables = append(tables, s.name)
 		}
@@ -351,9 +357,10 @@ func (w *Workbook) Choose(name string, isTable func(header []string) bool) (stri
 	case len(tables) == 1:
 		return tables[0], nil
 	}
-	return "", fmt.Errorf("the workbook has data on %d sheets (%s): name the one to read with --sheet NAME", len(withData), quoteList(withData))
+	return "", fmt.Errorf("the workbook has data on %d sheets (%s): name the one to read with --sheet NAME", len(withData), strings.Join(listed, ", "))
 }
 
+// quoteList quotes sheet names for an error.
 func quoteList(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
@@ -396,8 +403,7 @@ func (w *Workbook) open(s sheetEntry) (*Rows, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: sheet %q: %w", s.name, err)
 	}
-	d := xml.NewDecoder(rc)
-	return &Rows{w: w, sheet: s.name, rc: rc, dec: d}, nil
+	return &Rows{w: w, sheet: s.name, rc: rc, dec: newLexer(rc)}, nil
 }
 
 // sharedStrings reads the shared-string table once. Rich-text runs are
@@ -423,11 +429,11 @@ func (w *Workbook) sharedStrings() ([]string, error) {
 		return nil, w.sstErr
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
+	d := newLexer(rc)
 	var b strings.Builder
 	inSI, inT, rph := false, false, 0
 	for {
-		tok, err := d.RawToken()
+		kind, err := d.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -435,9 +441,9 @@ func (w *Workbook) sharedStrings() ([]string, error) {
 			w.sstErr = fmt.Errorf("xlsx: shared strings: %w", err)
 			return nil, w.sstErr
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+		switch kind {
+		case tokStart:
+			switch d.Name.Local {
 			case "si":
 				inSI = true
 				b.Reset()
@@ -446,19 +452,19 @@ func (w *Workbook) sharedStrings() ([]string, error) {
 			case "t":
 				inT = inSI && rph == 0
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case tokEnd:
+			switch d.Name.Local {
 			case "si":
-				w.sst = append(w.sst, b.String())
+				w.sst = append(w.sst, decodeXString(b.String()))
 				inSI = false
 			case "rPh":
 				rph--
 			case "t":
 				inT = false
 			}
-		case xml.CharData:
+		case tokText:
 			if inT {
-				b.Write(t)
+				b.Write(d.Text)
 			}
 		}
 	}
@@ -500,7 +506,7 @@ type Rows struct {
 	w     *Workbook
 	sheet string
 	rc    io.ReadCloser
-	dec   *xml.Decoder
+	dec   *lexer
 	rec   Record
 	err   error
 	done  bool
@@ -532,7 +538,7 @@ func (r *Rows) Next() bool {
 		return false
 	}
 	for {
-		tok, err := r.dec.RawToken()
+		kind, err := r.dec.Next()
 		if errors.Is(err, io.EOF) {
 			r.done = true
 			return false
@@ -541,14 +547,13 @@ func (r *Rows) Next() bool {
 			r.err = fmt.Errorf("xlsx: sheet %q: %w", r.sheet, err)
 			return false
 		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
+		if kind != tokStart {
 			continue
 		}
-		switch se.Name.Local {
+		switch r.dec.Name.Local {
 		case "row":
 			n := r.row + 1
-			if v := attr(se, "r"); v != "" {
+			if v := r.dec.attr("r"); v != "" {
 				if n, err = strconv.Atoi(v); err != nil || n < 1 {
 					r.err = fmt.Errorf("xlsx: sheet %q: bad row number %q", r.sheet, v)
 					return false
@@ -563,7 +568,7 @@ func (r *Rows) Next() bool {
 				return true
 			}
 		case "mergeCell":
-			ref := attr(se, "ref")
+			ref := r.dec.attr("ref")
 			tl, _, _ := strings.Cut(ref, ":")
 			col, row, ok := ParseCell(tl)
 			if ok {
@@ -573,38 +578,29 @@ func (r *Rows) Next() bool {
 	}
 }
 
-func attr(se xml.StartElement, name string) string {
-	for _, a := range se.Attr {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 // readRow reads the cells of the row just started, up to </row>.
 func (r *Rows) readRow(n int) error {
 	r.rec = Record{Line: n}
 	col := -1
 	for {
-		tok, err := r.dec.RawToken()
+		kind, err := r.dec.Next()
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Local != "c" {
+		switch kind {
+		case tokStart:
+			if r.dec.Name.Local != "c" {
 				continue
 			}
 			col++
-			if ref := attr(t, "r"); ref != "" {
+			if ref := r.dec.attr("r"); ref != "" {
 				c, _, ok := ParseCell(ref)
 				if !ok {
 					return fmt.Errorf("bad cell reference %q", ref)
 				}
 				col = c
 			}
-			val, problem, err := r.readCell(t)
+			val, problem, err := r.readCell()
 			if err != nil {
 				return err
 			}
@@ -622,21 +618,21 @@ func (r *Rows) readRow(n int) error {
 			if problem != "" {
 				r.rec.Problems = append(r.rec.Problems, Problem{Col: col, Reason: problem})
 			}
-		case xml.EndElement:
-			if t.Name.Local == "row" {
+		case tokEnd:
+			if r.dec.Name.Local == "row" {
 				return nil
 			}
 		}
 	}
 }
 
-// readCell reads one <c> element by its type: shared or inline string,
-// formula string, boolean, error, ISO date, or number (a date when its
-// format shows a date). A formula gives its cached value.
-func (r *Rows) readCell(start xml.StartElement) (string, string, error) {
-	typ := attr(start, "t")
+// readCell reads the <c> element just started by its type: shared or
+// inline string, formula string, boolean, error, ISO date, or number (a
+// date when its format shows a date). A formula gives its cached value.
+func (r *Rows) readCell() (string, string, error) {
+	typ := r.dec.attr("t")
 	style := -1
-	if s := attr(start, "s"); s != "" {
+	if s := r.dec.attr("s"); s != "" {
 		style, _ = strconv.Atoi(s)
 	}
 	var v, is strings.Builder
@@ -644,14 +640,14 @@ func (r *Rows) readCell(start xml.StartElement) (string, string, error) {
 	var fText strings.Builder
 	where, depth, rph := "", 0, 0
 	for {
-		tok, err := r.dec.RawToken()
+		kind, err := r.dec.Next()
 		if err != nil {
 			return "", "", err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch kind {
+		case tokStart:
 			depth++
-			switch t.Name.Local {
+			switch r.dec.Name.Local {
 			case "v":
 				hasV, where = true, "v"
 			case "f":
@@ -663,25 +659,25 @@ func (r *Rows) readCell(start xml.StartElement) (string, string, error) {
 					where = "is"
 				}
 			}
-		case xml.EndElement:
+		case tokEnd:
 			if depth == 0 {
 				// </c>
 				return r.cellValue(typ, style, hasV, v.String(), is.String(), formula, fText.String())
 			}
 			depth--
-			switch t.Name.Local {
+			switch r.dec.Name.Local {
 			case "rPh":
 				rph--
 			}
 			where = ""
-		case xml.CharData:
+		case tokText:
 			switch where {
 			case "v":
-				v.Write(t)
+				v.Write(r.dec.Text)
 			case "f":
-				fText.Write(t)
+				fText.Write(r.dec.Text)
 			case "is":
-				is.Write(t)
+				is.Write(r.dec.Text)
 			}
 		}
 	}
@@ -712,9 +708,9 @@ func (r *Rows) cellValue(typ string, style int, hasV bool, v, inline string, for
 		}
 		return sst[i], "", nil
 	case "inlineStr":
-		return inline, "", nil
+		return decodeXString(inline), "", nil
 	case "str":
-		return v, "", nil
+		return decodeXString(v), "", nil
 	case "b":
 		switch strings.TrimSpace(v) {
 		case "1", "true":
@@ -739,6 +735,27 @@ func (r *Rows) cellValue(typ string, style int, hasV bool, v, inline string, for
 		return num, fmt.Sprintf("is a date or time (%s): text or a number is expected; format the cell as text and type the value", r.w.serialDate(v)), nil
 	}
 	return num, "", nil
+}
+
+// decodeXString undoes OOXML's escape of characters XML cannot carry
+// (ECMA-376 ST_Xstring): _x000D_ is a carriage return, _x005F_ an
+// underscore that would otherwise start one.
+func decodeXString(s string) string {
+	if !strings.Contains(s, "_x") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' && i+6 < len(s) && s[i+1] == 'x' && s[i+6] == '_' {
+			if n, err := strconv.ParseUint(s[i+2:i+6], 16, 16); err == nil {
+				b.WriteRune(rune(n))
+				i += 6
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // canonicalNumber writes a number cell's value as plain decimal digits:

@@ -56,6 +56,8 @@ var figures = []figure{
 	// workbook (issue 14): time and peak heap of each, side by side.
 	{Name: "validate 100k rows, CSV (s)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "csv-s", Note: "—"},
 	{Name: "validate 100k rows, xlsx (s)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "xlsx-s", Note: "—"},
+	{Name: "validate 100k rows, CSV, CPU (s)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "csv-cpu-s", Note: "—"},
+	{Name: "validate 100k rows, xlsx, CPU (s)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "xlsx-cpu-s", Note: "—"},
 	{Name: "validate 100k rows, xlsx, phones typed as numbers (s)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "xlsx-numeric-phone-s", Note: "—"},
 	{Name: "validate 100k rows, CSV peak heap (MiB)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "csv-heap-MiB", Note: "—"},
 	{Name: "validate 100k rows, xlsx peak heap (MiB)", Pkg: "internal/desired", Bench: "BenchmarkValidate100k", Unit: "xlsx-heap-MiB", Note: "—"},
