@@ -116,6 +116,7 @@ func runApply(ctx context.Context, e *env, cfg *config.Config, f applyFlags, pla
 	defer stop.close()
 	req.Stop = stop.ch
 	prog := newProgress(e)
+	prog.cancelWhileReading(stop)
 	req.OnProgress = prog.update
 	res, err := app.Apply(ctx, req)
 	prog.finish()

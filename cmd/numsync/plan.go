@@ -92,11 +92,18 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		return nil, err
 	}
 	prune, maxDelete := planOptions(cfg, f.prune, nil)
+	ctx, stopSignals := e.interruptible(ctx)
+	defer stopSignals()
+	prog := newProgress(e)
 	p, _, err := app.MakePlan(ctx, app.PlanRequest{
 		Desired: d, Vendors: vs, Cache: j, History: j,
 		Prune: prune, MaxDelete: maxDelete,
 		DefaultCallPurpose: defaultCallPurpose(cfg),
 	})
+	prog.finish()
+	if i := e.interrupted.Load(); i != nil && err != nil {
+		return nil, i.err()
+	}
 	if err != nil {
 		return nil, e.planFailure(d, f.desired, err)
 	}
