@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -21,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	flag "github.com/spf13/pflag"
 
 	numexec "github.com/numsync/numsync/internal/exec"
 	"github.com/numsync/numsync/internal/labserver"
@@ -600,5 +603,29 @@ func TestInterruptWhileReading(t *testing.T) {
 				t.Errorf("runs:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestLabHelp: lab's usage line names every flag it has, and the example's
+// seed is one the lab takes (it named a file that did not exist).
+func TestLabHelp(t *testing.T) {
+	t.Parallel()
+	code, out, _ := runBin(t, "", nil, "lab", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	usage := strings.SplitN(strings.SplitN(out, "Usage:\n  ", 2)[1], "\n", 2)[0]
+	lab := cmdLab(&env{})
+	lab.Flags().VisitAll(func(f *flag.Flag) {
+		if !strings.Contains(usage, "--"+f.Name+" ") && !strings.HasSuffix(usage, "--"+f.Name) {
+			t.Errorf("lab's usage lacks --%s: %s", f.Name, usage)
+		}
+	})
+	m := regexp.MustCompile(`--seed (\S+)`).FindStringSubmatch(lab.Example)
+	if m == nil {
+		t.Fatalf("no --seed in the example: %s", lab.Example)
+	}
+	if err := labserver.New(labserver.Options{}).SeedFile(filepath.Join("..", "..", m[1])); err != nil {
+		t.Errorf("the example's seed %s: %v", m[1], err)
 	}
 }

@@ -107,11 +107,17 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 	if err != nil {
 		return nil, e.planFailure(d, f.desired, err)
 	}
+	shown := p
 	if f.format != plan.FormatText {
 		// The text rendering lists the warnings itself.
 		e.printWarnings(p)
+	} else {
+		// It lists those not said yet (the demo's second plan).
+		cp := *p
+		cp.Warnings = e.unseenWarnings(p.Warnings)
+		shown = &cp
 	}
-	if err := p.Render(e.stdout, f.format); err != nil {
+	if err := shown.Render(e.stdout, f.format); err != nil {
 		return p, fmt.Errorf("write plan: %w", err)
 	}
 	if f.out != "" {

@@ -129,6 +129,9 @@ type env struct {
 	// interrupted is set when a signal stopped the command while it was
 	// reading inventories (interrupt.go).
 	interrupted atomic.Pointer[interruption]
+	// warned holds the warnings printed so far (each is printed once).
+	warnMu sync.Mutex
+	warned map[string]bool
 
 	cfgOnce  sync.Once
 	cfg      *config.Config
