@@ -372,6 +372,17 @@ func TestJSONLogs(t *testing.T) {
 	if code != ExitError || len(recs) == 0 || recs[0]["line"] != float64(2) || recs[0]["column"] != "phone_number" || recs[0]["file"] != bad {
 		t.Errorf("row error: exit %d, %v", code, recs)
 	}
+	// A workbook's row error carries its sheet and cell.
+	book, _ := filepath.Abs(filepath.Join("..", "..", "internal", "desired", "testdata", "workbooks", "libreoffice", "bad.xlsx"))
+	code, _, errOut = c.bin("--log-format", "json", "plan", book, "--sheet", "Numbers")
+	recs = jsonLines(t, errOut)
+	found := false
+	for _, r := range recs {
+		found = found || r["sheet"] == "Numbers" && r["cell"] == "Numbers!C4" && r["line"] == float64(4)
+	}
+	if code != ExitError || !found {
+		t.Errorf("workbook row error: exit %d, %v", code, recs)
+	}
 	code, _, errOut = c.bin("--log-format", "json", "show", "x")
 	recs = jsonLines(t, errOut)
 	if code != ExitError || len(recs) != 1 || recs[0]["hint"] == nil {

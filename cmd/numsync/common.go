@@ -230,13 +230,21 @@ func (e *env) warn(msg string) {
 }
 
 // rowError prints a problem with one row of the desired-state file as
-// FILE:LINE: column: reason, or in JSON mode as an ERROR record with the
-// file, line and column as attributes.
+// FILE:LINE: column: reason (in a workbook FILE: Sheet!B12 (row 12): …),
+// or in JSON mode as an ERROR record with the file, line, column, sheet
+// and cell as attributes.
 func (e *env) rowError(path string, re *plan.RowError) {
 	if e.global.logFormat == "json" {
 		attrs := []any{"file", path, "line", re.Line}
 		if re.Column != "" {
 			attrs = append(attrs, "column", re.Column)
+		}
+		// A workbook's place, as a spreadsheet names it (Numbers!B12).
+		if re.Sheet != "" {
+			attrs = append(attrs, "sheet", re.Sheet)
+		}
+		if re.Cell != "" {
+			attrs = append(attrs, "cell", re.Cell)
 		}
 		e.logger().Error(re.Reason, attrs...)
 		return
