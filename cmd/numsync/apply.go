@@ -100,5 +100,8 @@ func checkApply(ctx context.Context, e *env, f applyFlags, pos []string) error {
 	}
 	res, err := runApply(ctx, e, cfg, f, planPath)
 	e.observeApply(res)
+	if i := e.interrupted.Load(); i != nil && err != nil {
+		return i.err()
+	}
 	return err
 }

@@ -116,6 +116,7 @@ func runApply(ctx context.Context, e *env, cfg *config.Config, f applyFlags, pla
 	defer stop.close()
 	req.Stop = stop.ch
 	prog := newProgress(e)
+	prog.cancelWhileReading(stop)
 	req.OnProgress = prog.update
 	res, err := app.Apply(ctx, req)
 	prog.finish()
@@ -176,7 +177,7 @@ func (e *env) applyOutcome(res *app.ApplyResult, err error, desiredOf *plan.Desi
 		for _, s := range res.Stale {
 			fmt.Fprintf(e.stderr, "stale: %s %s (%s): %s\n", s.Vendor, s.Number, s.OpID, s.Differs)
 		}
-		return withCode(ExitStale, fmt.Errorf("the saved plan is stale: %d numbers changed since it was made; nothing was changed (make a new plan)", len(res.Stale)))
+		return withCode(ExitStale, fmt.Errorf("the saved plan is stale: %s changed since it was made; nothing was changed (make a new plan)", plural(len(res.Stale), "number")))
 	case app.OutcomeAlreadyApplied:
 		fmt.Fprintf(e.stdout, "%s was already applied in run %d (%s): nothing was sent.\n", inputPath, res.RunID, res.Applied.StartedAt.Local().Format(time.DateTime))
 		if n := res.Applied.Counts[string(plan.StateFailed)] + res.Applied.Counts[string(plan.StateSkipped)]; n > 0 {
@@ -203,12 +204,12 @@ func (e *env) applyOutcome(res *app.ApplyResult, err error, desiredOf *plan.Desi
 	case app.OutcomeUnresolved:
 		e.ranWarnings(res)
 		e.summarize(res, "failed")
-		return withCode(ExitFailed, fmt.Errorf("%d operations were sent but their outcome could not be read back: run %d stays open and the next apply checks them first", len(res.Exec.Unresolved), res.RunID))
+		return withCode(ExitFailed, fmt.Errorf("%s sent but their outcome could not be read back: run %d stays open and the next apply checks them first", pluralWere(len(res.Exec.Unresolved), "operation"), res.RunID))
 	case app.OutcomeFailed:
 		e.ranWarnings(res)
 		e.summarize(res, "failed")
 		listFailed(e.stderr, res.Exec.Failed)
-		return withCode(ExitFailed, fmt.Errorf("%d operations failed for good (run %d): 'numsync show %d --failed --format csv' writes them with their CSV rows", len(res.Exec.Failed), res.RunID, res.RunID))
+		return withCode(ExitFailed, fmt.Errorf("%s failed for good (run %d): '%s' writes them with their CSV rows", plural(len(res.Exec.Failed), "operation"), res.RunID, e.showFailedCommand(res.RunID)))
 	case app.OutcomeDone:
 		e.ranWarnings(res)
 		e.summarize(res, "done")

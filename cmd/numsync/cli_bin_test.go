@@ -9,17 +9,23 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	flag "github.com/spf13/pflag"
+
+	numexec "github.com/numsync/numsync/internal/exec"
 	"github.com/numsync/numsync/internal/labserver"
 )
 
@@ -366,6 +372,17 @@ func TestJSONLogs(t *testing.T) {
 	if code != ExitError || len(recs) == 0 || recs[0]["line"] != float64(2) || recs[0]["column"] != "phone_number" || recs[0]["file"] != bad {
 		t.Errorf("row error: exit %d, %v", code, recs)
 	}
+	// A workbook's row error carries its sheet and cell.
+	book, _ := filepath.Abs(filepath.Join("..", "..", "internal", "desired", "testdata", "workbooks", "libreoffice", "bad.xlsx"))
+	code, _, errOut = c.bin("--log-format", "json", "plan", book, "--sheet", "Numbers")
+	recs = jsonLines(t, errOut)
+	found := false
+	for _, r := range recs {
+		found = found || r["sheet"] == "Numbers" && r["cell"] == "Numbers!C4" && r["line"] == float64(4)
+	}
+	if code != ExitError || !found {
+		t.Errorf("workbook row error: exit %d, %v", code, recs)
+	}
 	code, _, errOut = c.bin("--log-format", "json", "show", "x")
 	recs = jsonLines(t, errOut)
 	if code != ExitError || len(recs) != 1 || recs[0]["hint"] == nil {
@@ -373,23 +390,57 @@ func TestJSONLogs(t *testing.T) {
 	}
 }
 
-// TestProgressLogNumbers: the progress line's rate is a number in JSON.
+// TestProgressLogNumbers: without a terminal, progress is logged every
+// interval: while reading, the pages per vendor; then done, failed,
+// remaining and the rate, all numbers in JSON. The log loop ends with
+// finish.
 func TestProgressLogNumbers(t *testing.T) {
+	var mu sync.Mutex
 	var errb bytes.Buffer
-	e := &env{rawStderr: &errb, global: globalFlags{logFormat: "json", logLevel: "info"}}
-	e.stderr = &stderrLines{e: e, raw: &errb}
+	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return errb.Write(p) })
+	read := func() string { mu.Lock(); defer mu.Unlock(); return errb.String() }
+	e := &env{rawStderr: w, global: globalFlags{logFormat: "json", logLevel: "info"}, progressEvery: time.Millisecond}
+	e.stderr = &stderrLines{e: e, raw: w}
 	p := newProgress(e)
-	p.started = time.Now().Add(-2 * time.Second)
-	p.last.Done, p.last.Total = 5, 10
-	p.logLocked()
-	var rec map[string]any
-	if err := json.Unmarshal(errb.Bytes(), &rec); err != nil {
-		t.Fatalf("%v: %s", err, errb.String())
+	get, _ := http.NewRequest(http.MethodGet, "http://lab/oneuc/v2/accounts/x/phone_numbers", nil)
+	put, _ := http.NewRequest(http.MethodPut, "http://lab/oneuc/v2/api_auth", nil)
+	e.onRequest("oneuc", put, 201, nil)
+	e.onRequest("oneuc", get, 200, nil)
+	e.onRequest("oneuc", get, 200, nil)
+	e.onRequest("firstorion", get, 200, nil)
+	waitFor := func(what string) map[string]any {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			for _, line := range strings.Split(read(), "\n") {
+				var rec map[string]any
+				if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == what {
+					return rec
+				}
+			}
+		}
+		t.Fatalf("no %q line:\n%s", what, read())
+		return nil
 	}
-	if _, ok := rec["ops_per_second"].(float64); !ok {
-		t.Errorf("ops_per_second is %T: %s", rec["ops_per_second"], errb.String())
+	rec := waitFor("reading inventories")
+	if rec["oneuc_pages"] != float64(2) || rec["firstorion_pages"] != float64(1) {
+		t.Errorf("reading: %v", rec)
+	}
+	p.update(numexec.Progress{Vendors: []numexec.VendorProgress{{Vendor: "oneuc", Total: 10, Done: 5, Remaining: 5}}})
+	rec = waitFor("progress")
+	if _, ok := rec["ops_per_second"].(float64); !ok || rec["done"] != float64(5) || rec["remaining"] != float64(5) {
+		t.Errorf("progress: %v", rec)
+	}
+	p.finish()
+	n := len(read())
+	time.Sleep(20 * time.Millisecond)
+	if len(read()) != n {
+		t.Errorf("progress logged after finish")
 	}
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // closedURL is the address of a listener that was closed: connecting to
 // it is refused.
@@ -498,5 +549,94 @@ func TestCheck(t *testing.T) {
 				t.Error("the secret was printed")
 			}
 		})
+	}
+}
+
+// labRequests counts the requests both labs have served.
+func labRequests(l *e2eLab) int { return len(l.OneUC.Requests()) + len(l.FirstOrion.Requests()) }
+
+// TestInterruptWhileReading: Ctrl-C while plan or apply is still reading
+// the inventories (paced to two requests a second here) stops it at once,
+// exit 130, with nothing sent and no run journaled: the labs serve at
+// most the requests already in flight after the signal.
+func TestInterruptWhileReading(t *testing.T) {
+	t.Parallel()
+	for _, command := range []string{"plan", "apply"} {
+		t.Run(command, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, labserver.Options{Seed: 26}, nil)
+			c := newCLI(t, l.URL, func(y string) string {
+				return strings.ReplaceAll(y, "rate: {rps: 2000, burst: 200}", "rate: {rps: 2, burst: 1}")
+			})
+			csv := c.sampleCSV()
+			cmd := exec.Command(builtBinary(t), "--config", c.config, "--journal", c.journal, "--no-progress", command, csv)
+			cmd.Dir = c.dir
+			cmd.Env = os.Environ()
+			for k, v := range c.env {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			// Wait for the listing to be under way: past the log-ins.
+			for labRequests(l) < 4 {
+				select {
+				case <-done:
+					t.Fatalf("%s ended before the signal: %s", command, errb.String())
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			at := labRequests(l)
+			select {
+			case <-done:
+			case <-time.After(time.Minute): // hang guard only
+				_ = cmd.Process.Kill()
+				<-done
+				t.Fatalf("%s did not stop: %s", command, errb.String())
+			}
+			if code := cmd.ProcessState.ExitCode(); code != ExitSIGINT || !strings.Contains(errb.String(), "stopped (SIGINT) while reading the inventories: nothing was sent") {
+				t.Errorf("exit %d\n%s", code, errb.String())
+			}
+			if after := labRequests(l) - at; after > 2 {
+				t.Errorf("%d requests after the signal", after)
+			}
+			if w := l.writes(); w.oneuc+w.firstorion != 0 {
+				t.Errorf("writes: %+v", w)
+			}
+			if out, _ := c.mustRun(0, "runs"); command == "apply" && !strings.Contains(out, "No runs journaled yet.") {
+				t.Errorf("runs:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestLabHelp: lab's usage line names every flag it has, and the example's
+// seed is one the lab takes (it named a file that did not exist).
+func TestLabHelp(t *testing.T) {
+	t.Parallel()
+	code, out, _ := runBin(t, "", nil, "lab", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	usage := strings.SplitN(strings.SplitN(out, "Usage:\n  ", 2)[1], "\n", 2)[0]
+	lab := cmdLab(&env{})
+	lab.Flags().VisitAll(func(f *flag.Flag) {
+		if !strings.Contains(usage, "--"+f.Name+" ") && !strings.HasSuffix(usage, "--"+f.Name) {
+			t.Errorf("lab's usage lacks --%s: %s", f.Name, usage)
+		}
+	})
+	m := regexp.MustCompile(`--seed (\S+)`).FindStringSubmatch(lab.Example)
+	if m == nil {
+		t.Fatalf("no --seed in the example: %s", lab.Example)
+	}
+	if err := labserver.New(labserver.Options{}).SeedFile(filepath.Join("..", "..", m[1])); err != nil {
+		t.Errorf("the example's seed %s: %v", m[1], err)
 	}
 }

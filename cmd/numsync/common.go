@@ -116,7 +116,7 @@ func (e *env) planFailure(d *plan.Desired, path string, err error) error {
 			desired.Place(d, &re)
 			e.rowError(re.Path, &re)
 		}
-		return quietly(ExitError, fmt.Errorf("%d rows name what First Orion does not have: nothing was sent", len(rows)))
+		return quietly(ExitError, fmt.Errorf("%s name what First Orion does not have: nothing was sent", plural(len(rows), "row")))
 	}
 	return err
 }
@@ -175,8 +175,53 @@ func writeFileAtomic(path string, perm os.FileMode, write func(io.Writer) error)
 	return os.Rename(tmp, path)
 }
 
-// warn prints a warning: "warning: …", or a WARN record in JSON mode.
+// showFailedCommand is the command that writes run's failed operations
+// as CSV, with the global flags that found this journal, so that it
+// works as printed.
+func (e *env) showFailedCommand(run int64) string {
+	cmd := "numsync"
+	if e.global.config != "" {
+		cmd += " --config " + shellQuote(e.global.config)
+	}
+	if e.global.journal != "" {
+		cmd += " --journal " + shellQuote(e.global.journal)
+	}
+	return fmt.Sprintf("%s show %d --failed --format csv", cmd, run)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// unseenWarnings returns the warnings not yet printed by this process and
+// marks them printed: the demo plans, applies and plans again, and says
+// each warning once.
+func (e *env) unseenWarnings(ws []string) []string {
+	e.warnMu.Lock()
+	defer e.warnMu.Unlock()
+	if e.warned == nil {
+		e.warned = map[string]bool{}
+	}
+	var out []string
+	for _, w := range ws {
+		if !e.warned[w] {
+			e.warned[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// warn prints a warning, once per process: "warning: …", or a WARN record
+// in JSON mode.
 func (e *env) warn(msg string) {
+	if len(e.unseenWarnings([]string{msg})) == 0 {
+		return
+	}
 	if e.global.logFormat == "json" {
 		e.logger().Warn(msg)
 		return
@@ -185,13 +230,21 @@ func (e *env) warn(msg string) {
 }
 
 // rowError prints a problem with one row of the desired-state file as
-// FILE:LINE: column: reason, or in JSON mode as an ERROR record with the
-// file, line and column as attributes.
+// FILE:LINE: column: reason (in a workbook FILE: Sheet!B12 (row 12): …),
+// or in JSON mode as an ERROR record with the file, line, column, sheet
+// and cell as attributes.
 func (e *env) rowError(path string, re *plan.RowError) {
 	if e.global.logFormat == "json" {
 		attrs := []any{"file", path, "line", re.Line}
 		if re.Column != "" {
 			attrs = append(attrs, "column", re.Column)
+		}
+		// A workbook's place, as a spreadsheet names it (Numbers!B12).
+		if re.Sheet != "" {
+			attrs = append(attrs, "sheet", re.Sheet)
+		}
+		if re.Cell != "" {
+			attrs = append(attrs, "cell", re.Cell)
 		}
 		e.logger().Error(re.Reason, attrs...)
 		return

@@ -25,8 +25,10 @@ samples/, then runs plan and apply on samples/desired.csv and a second plan
 that shows no changes but for the samples' deliberate permanent failures
 (a number the carrier cannot supply, one it faults on, an address that does
 not geocode, an ambiguous one, a number another business brands). Needs no
-config, credentials or network; the journal lives in a temporary directory.`,
+config, credentials or network. The journal lives in a temporary directory
+and goes with the demo, unless --journal FILE names where to keep it.`,
 	examples: `  numsync demo
+  numsync demo --journal demo.db && numsync --journal demo.db runs
   make demo
 `,
 }
@@ -78,9 +80,15 @@ func runDemo(ctx context.Context, e *env) error {
 	}
 	cfg := labserver.Config(base, demoClientRPS)
 	cfg.Journal = filepath.Join(dir, "numsync.db")
+	where := "a temporary directory, deleted at the end (--journal FILE keeps it)"
+	if e.global.journal != "" {
+		// --journal keeps the journal, so that the runs can be looked at
+		// afterwards with the command the demo ends by naming.
+		cfg.Journal, where = e.global.journal, e.global.journal
+	}
 	e.cfgOverride = cfg
 
-	fmt.Fprintf(e.stdout, "numsync demo: OneUC and First Orion labs on %s, journal in %s\n", base, dir)
+	fmt.Fprintf(e.stdout, "numsync demo: OneUC and First Orion labs on %s, journal in %s\n", base, where)
 	fmt.Fprintf(e.stdout, "\n=== 1. numsync plan --desired samples/desired.csv\n\n")
 	if _, err := runPlan(ctx, e, cfg, planFlags{desired: csvPath, format: "text"}); err != nil {
 		return fmt.Errorf("demo: plan: %w", err)
@@ -88,11 +96,13 @@ func runDemo(ctx context.Context, e *env) error {
 	fmt.Fprintf(e.stdout, "\n=== 2. numsync apply --desired samples/desired.csv\n")
 	res, err := runApply(ctx, e, cfg, applyFlags{desired: csvPath}, "")
 	var ee *exitError
+	failed := 0
 	switch {
 	case err == nil:
-	case errors.As(err, &ee) && ee.code == ExitFailed:
+	case errors.As(err, &ee) && ee.code == ExitFailed && res != nil && res.Exec != nil:
 		// The samples' deliberate permanent failures: expected.
-		fmt.Fprintf(e.stdout, "\napply exited %d: %v\n", ExitFailed, err)
+		failed = len(res.Exec.Failed)
+		fmt.Fprintf(e.stdout, "\napply exited %d: %s failed for good (run %d), as the samples mean them to\n", ExitFailed, plural(failed, "operation"), res.RunID)
 	default:
 		return fmt.Errorf("demo: apply: %w", err)
 	}
@@ -101,6 +111,14 @@ func runDemo(ctx context.Context, e *env) error {
 		return fmt.Errorf("demo: second plan: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "\nThe demo is done. Run %d applied the plan; every other number is in step.\n", res.RunID)
+	if failed > 0 {
+		if e.global.journal != "" {
+			fmt.Fprintf(e.stdout, "'%s' writes the failed operations with their CSV rows; 'numsync --journal %s runs' lists the run.\n",
+				e.showFailedCommand(res.RunID), shellQuote(e.global.journal))
+		} else {
+			fmt.Fprintf(e.stdout, "Its journal is gone with the demo: 'numsync demo --journal demo.db' keeps it, then 'numsync --journal demo.db show %d --failed --format csv' writes the failed operations with their CSV rows.\n", res.RunID)
+		}
+	}
 	fmt.Fprintln(e.stdout, "Against your own labs: 'numsync lab' in one terminal, then plan/apply with the config it prints.")
 	return nil
 }

@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/numsync/numsync/internal/labserver"
 )
 
 // TestDemo runs `numsync demo` as a user would (Run, the process
@@ -55,5 +59,56 @@ func TestDemo(t *testing.T) {
 		if strings.Contains(stdout, s) || strings.Contains(errb.String(), s) {
 			t.Errorf("the demo printed a lab credential")
 		}
+	}
+}
+
+// TestDemoKeepsJournal: with --journal the demo keeps its journal and its
+// closing hint names a command that works as printed (run here through
+// the built binary); each of the samples' warnings is said once, not once
+// per step; "1 operation", not "1 operations".
+func TestDemoKeepsJournal(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // hang guard only
+	defer cancel()
+	dir := t.TempDir()
+	journalPath := filepath.Join(dir, "demo.db")
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"demo", "--no-progress", "--journal", journalPath}, &out, &errb, func(string) string { return "" }); code != 0 {
+		t.Fatalf("demo exited %d\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "journal in "+journalPath) {
+		t.Errorf("the demo does not say where the journal is:\n%s", out.String())
+	}
+	m := regexp.MustCompile(`'(numsync [^']*show 1 --failed --format csv)'`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no show command in the closing lines:\n%s", out.String())
+	}
+	args := strings.Fields(m[1])[1:]
+	code, csvOut, csvErr := runBin(t, t.TempDir(), nil, args...)
+	if code != 0 || !strings.Contains(strings.SplitN(csvOut, "\n", 2)[0], ",numsync_failed,numsync_reason") || strings.Count(csvOut, "\n") != 6 {
+		t.Errorf("%s: exit %d\n%s%s", m[1], code, csvOut, csvErr)
+	}
+	all := out.String() + errb.String()
+	for _, number := range []string{"+13127241213", "+16178811220"} {
+		if n := strings.Count(all, number+": blank E911 cells"); n != 1 {
+			t.Errorf("the warning on %s is said %d times:\n%s", number, n, errb.String())
+		}
+	}
+}
+
+// TestShowUnknownRun: a run id the journal does not hold points at
+// numsync runs and says which is the latest.
+func TestShowUnknownRun(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labserver.Options{Seed: 27}, smallSeed(5, 3))
+	c := newCLI(t, l.URL, nil)
+	c.mustRun(0, "apply", c.writeFile("four.csv", smallCSV(4)))
+	code, _, errOut := c.bin("show", "999")
+	if code != 1 || !strings.Contains(errOut, "no run 999 in the journal (the latest is run 1): 'numsync runs' lists them") {
+		t.Errorf("exit %d\n%s", code, errOut)
+	}
+	out, _ := c.mustRun(0, "show", "1")
+	if !strings.Contains(out, ": 1 operation\n") {
+		t.Errorf("show 1:\n%s", out)
 	}
 }

@@ -31,11 +31,11 @@ type labFlags struct {
 var labSpec = cmdSpec{
 	name:     "lab",
 	synopsis: "serve both vendor labs over HTTP for integration tests",
-	usage:    "numsync lab [--listen 127.0.0.1:8080] [--seed FILE] [--rps N] [--fault-rate F] [--latency D]",
+	usage:    "numsync lab [--listen 127.0.0.1:8080] [--seed FILE|DIR] [--rps N] [--fault-rate F] [--lost-rate F] [--latency D] [--token-ttl D] [--rand-seed N]",
 	about: `Serves both vendor labs (in-memory implementations of the OneUC and First
 Orion APIs as vendors.md describes them) over HTTP, for integration tests.`,
 	examples: `  numsync lab
-  numsync lab --listen 127.0.0.1:9090 --seed samples/lab-seed.json --fault-rate 0.05 --latency 50ms
+  numsync lab --listen 127.0.0.1:9090 --seed samples/ --fault-rate 0.05 --latency 50ms
 `,
 }
 

@@ -92,19 +92,32 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		return nil, err
 	}
 	prune, maxDelete := planOptions(cfg, f.prune, nil)
+	ctx, stopSignals := e.interruptible(ctx)
+	defer stopSignals()
+	prog := newProgress(e)
 	p, _, err := app.MakePlan(ctx, app.PlanRequest{
 		Desired: d, Vendors: vs, Cache: j, History: j,
 		Prune: prune, MaxDelete: maxDelete,
 		DefaultCallPurpose: defaultCallPurpose(cfg),
 	})
+	prog.finish()
+	if i := e.interrupted.Load(); i != nil && err != nil {
+		return nil, i.err()
+	}
 	if err != nil {
 		return nil, e.planFailure(d, f.desired, err)
 	}
+	shown := p
 	if f.format != plan.FormatText {
 		// The text rendering lists the warnings itself.
 		e.printWarnings(p)
+	} else {
+		// It lists those not said yet (the demo's second plan).
+		cp := *p
+		cp.Warnings = e.unseenWarnings(p.Warnings)
+		shown = &cp
 	}
-	if err := p.Render(e.stdout, f.format); err != nil {
+	if err := shown.Render(e.stdout, f.format); err != nil {
 		return p, fmt.Errorf("write plan: %w", err)
 	}
 	if f.out != "" {

@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,43 +19,97 @@ import (
 // logEvery is how often a run without a terminal (cron) logs its progress.
 const logEvery = 10 * time.Second
 
-// progress shows an apply's progress: a bar on a terminal, otherwise a log
-// line every logEvery with done, failed, remaining and the rate.
+// progress shows a plan's or an apply's progress: a bar on a terminal,
+// otherwise a log line every logEvery. It starts reading inventories
+// (pages read per vendor, counted by the shared HTTP transport) and, for
+// an apply, goes on to applying (done, failed, remaining and the rate)
+// at the executor's first report.
 type progress struct {
 	e   *env
 	bar *progressbar.ProgressBar
 
 	mu       sync.Mutex
+	reading  bool
+	pages    map[string]int
 	last     exec.VendorProgress
 	started  time.Time
-	lastLog  time.Time
 	finished bool
+	stop     chan struct{}
+	stopped  chan struct{}
 }
 
 func newProgress(e *env) *progress {
-	p := &progress{e: e, started: time.Now(), lastLog: time.Now()}
+	p := &progress{e: e, started: time.Now(), reading: true, pages: map[string]int{},
+		stop: make(chan struct{}), stopped: make(chan struct{})}
 	if f, ok := e.rawStderr.(*os.File); ok && !e.global.noProgress && e.global.logFormat != "json" && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions(-1,
 			progressbar.OptionSetWriter(f),
-			progressbar.OptionSetDescription("applying"),
+			progressbar.OptionSetDescription("reading inventories"),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("ops"),
+			progressbar.OptionSetItsString("pages"),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 		)
 	}
+	e.onRequest = p.request
+	every := e.progressEvery
+	if every <= 0 {
+		every = logEvery
+	}
+	go p.logLoop(every)
 	return p
 }
 
+// request is the transport's report of one vendor request: while reading
+// inventories, each GET is a page (a listing page, a batch of details,
+// the business units).
+func (p *progress) request(vendor string, req *http.Request, _ int, _ error) {
+	if req.Method != http.MethodGet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.reading || p.finished {
+		return
+	}
+	p.pages[vendor]++
+	if p.bar != nil {
+		_ = p.bar.Add(1)
+		p.bar.Describe("reading inventories: " + p.pagesLocked())
+	}
+}
+
+// pagesLocked is "oneuc 12 pages, firstorion 3 pages".
+func (p *progress) pagesLocked() string {
+	names := make([]string, 0, len(p.pages))
+	for v := range p.pages {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, v := range names {
+		parts[i] = fmt.Sprintf("%s %s", v, plural(p.pages[v], "page"))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // update is the executor's OnProgress: called from its loop, so it only
-// records and draws, never blocks.
+// records and draws, never blocks. The first one ends the reading.
 func (p *progress) update(pr exec.Progress) {
 	t := pr.Totals()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.finished {
 		return
+	}
+	if p.reading {
+		p.reading = false
+		p.started = time.Now()
+		if p.bar != nil {
+			p.bar.Reset()
+			p.bar.ChangeMax(t.Total)
+		}
 	}
 	p.last = t
 	if p.bar != nil {
@@ -61,12 +118,54 @@ func (p *progress) update(pr exec.Progress) {
 		}
 		_ = p.bar.Set(t.Done + t.Failed + t.Skipped)
 		p.bar.Describe(fmt.Sprintf("applying (%d failed)", t.Failed))
+	}
+}
+
+// isReading reports whether the inventories are still being read (no
+// operation sent yet).
+func (p *progress) isReading() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.reading && !p.finished
+}
+
+// logLoop logs the progress every interval when there is no bar (cron).
+func (p *progress) logLoop(every time.Duration) {
+	defer close(p.stopped)
+	if p.bar != nil {
+		<-p.stop
 		return
 	}
-	if time.Since(p.lastLog) >= logEvery {
-		p.lastLog = time.Now()
-		p.logLocked()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			if p.reading {
+				p.logReadingLocked()
+			} else {
+				p.logLocked()
+			}
+			p.mu.Unlock()
+		}
 	}
+}
+
+// logReadingLocked logs the pages read so far, per vendor, as numbers.
+func (p *progress) logReadingLocked() {
+	attrs := []any{"seconds", math.Round(time.Since(p.started).Seconds())}
+	names := make([]string, 0, len(p.pages))
+	for v := range p.pages {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	for _, v := range names {
+		attrs = append(attrs, v+"_pages", p.pages[v])
+	}
+	p.e.logger().Info("reading inventories", attrs...)
 }
 
 func (p *progress) logLocked() {
@@ -80,14 +179,18 @@ func (p *progress) logLocked() {
 		"total", t.Total, "ops_per_second", math.Round(rate*10)/10)
 }
 
+// finish ends the display and its log loop.
 func (p *progress) finish() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.finished {
+		p.mu.Unlock()
 		return
 	}
 	p.finished = true
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}
+	p.mu.Unlock()
+	close(p.stop)
+	<-p.stopped
 }

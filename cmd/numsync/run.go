@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 	flag "github.com/spf13/pflag"
@@ -121,6 +123,15 @@ type env struct {
 	// onRequest, when set, is told of every vendor HTTP request (the
 	// progress display counts listing pages with it).
 	onRequest func(vendor string, req *http.Request, status int, err error)
+	// progressEvery is how often progress is logged without a terminal
+	// (0: every 10 s); tests shorten it.
+	progressEvery time.Duration
+	// interrupted is set when a signal stopped the command while it was
+	// reading inventories (interrupt.go).
+	interrupted atomic.Pointer[interruption]
+	// warned holds the warnings printed so far (each is printed once).
+	warnMu sync.Mutex
+	warned map[string]bool
 
 	cfgOnce  sync.Once
 	cfg      *config.Config

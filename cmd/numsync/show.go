@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	flag "github.com/spf13/pflag"
 
+	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/plan"
 )
 
@@ -51,6 +52,16 @@ func cmdShow(e *env) *cobra.Command {
 	})
 }
 
+// noRun is show's answer to a run id the journal does not hold: which ids
+// it does, and the command that lists them.
+func noRun(ctx context.Context, j journal.Store, id int64) error {
+	runs, err := j.Runs(ctx, 1)
+	if err != nil || len(runs) == 0 {
+		return fmt.Errorf("no run %d: the journal holds no runs yet ('numsync runs' lists them once 'numsync apply' has run)", id)
+	}
+	return fmt.Errorf("no run %d in the journal (the latest is run %d): 'numsync runs' lists them", id, runs[0].ID)
+}
+
 // runShow is `numsync show` once its flags are parsed; pos holds the RUN.
 func runShow(ctx context.Context, e *env, f showFlags, pos []string) error {
 	if len(pos) == 0 {
@@ -72,6 +83,9 @@ func runShow(ctx context.Context, e *env, f showFlags, pos []string) error {
 	}
 	defer j.Close()
 	run, err := j.Run(ctx, id)
+	if errors.Is(err, journal.ErrNoRun) {
+		return noRun(ctx, j, id)
+	}
 	if err != nil {
 		return err
 	}

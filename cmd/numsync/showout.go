@@ -67,7 +67,7 @@ func writeOps(w io.Writer, format string, run *journal.Run, ops []plan.OpRecord)
 	if outcome == "" {
 		outcome = "unfinished"
 	}
-	fmt.Fprintf(w, "Run %d (%s), CSV %s: %d operations\n", run.ID, outcome, run.CSVPath, len(rows))
+	fmt.Fprintf(w, "Run %d (%s), CSV %s: %s\n", run.ID, outcome, run.CSVPath, plural(len(rows), "operation"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATE\tVENDOR\tACTION\tNUMBER\tLINE\tTRIES\tREASON")
 	for _, r := range rows {

@@ -228,6 +228,14 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
+// pluralWere is "1 operation was" or "3 operations were".
+func pluralWere(n int, word string) string {
+	if n == 1 {
+		return plural(n, word) + " was"
+	}
+	return plural(n, word) + " were"
+}
+
 func joinOrNone(s []string) string {
 	if len(s) == 0 {
 		return "(none)"

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 const redacted = "[redacted]"

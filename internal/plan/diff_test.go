@@ -274,6 +274,7 @@ func TestDiffRowErrors(t *testing.T) {
 		Row{Number: "+12125550106", BusinessUnit: "bu-west"},                                       // id beats the ambiguous name
 		Row{Number: "+12125550107", Program: "Retail"},                                             // program without unit
 		Row{Number: "+12125550108", BusinessUnit: "Sales", Program: "Logo", Channel: "callerName"}, // wrong channel
+		Row{Number: "+12125550109", BusinessUnit: "Sales", Program: "retial"},                      // misspelt program
 	)
 	inv := &Inventories{OneUC: inventoryOf(OneUC), FirstOrion: inventoryOf(FirstOrion), Hierarchy: testHierarchy()}
 	p, err := Diff(d, inv, Options{})
@@ -286,11 +287,12 @@ func TestDiffRowErrors(t *testing.T) {
 	}
 	want := []string{
 		`desired.csv:3: brand_program: program "Nope" not found in business unit "Sales"`,
-		`desired.csv:4: brand_business_unit: business unit "Salse" not found at First Orion (give its name as listed or its id)`,
+		`desired.csv:4: brand_business_unit: business unit "Salse" not found at First Orion: did you mean "Sales"? (give its name as listed or its id)`,
 		`desired.csv:5: brand_business_unit: business unit name "REGION" is ambiguous: it names bu-east, bu-west; give the id`,
 		`desired.csv:6: brand_program: program "Care" is not in business unit "Sales" (it is in "Support")`,
 		`desired.csv:8: brand_program: a program needs a business unit`,
 		`desired.csv:9: brand_channel: channel "callerName" is not the channel of program "Logo" (callerImage)`,
+		`desired.csv:10: brand_program: program "retial" not found in business unit "Sales": did you mean "Retail"?`,
 	}
 	// The planner's row errors are the reader's type: located in the file
 	// and printed as FILE:LINE: column: reason.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/numsync/numsync/internal/suggest"
 )
 
 // foTarget is where a CSV row wants its number at First Orion, in ids.
@@ -81,7 +83,11 @@ func (r *resolver) businessUnit(v string) (*BusinessUnit, string) {
 	case 1:
 		return m[0], ""
 	case 0:
-		return nil, fmt.Sprintf("business unit %q not found at First Orion (give its name as listed or its id)", v)
+		names := make([]string, 0, len(r.byID))
+		for _, bu := range r.byID {
+			names = append(names, bu.Name)
+		}
+		return nil, fmt.Sprintf("business unit %q not found at First Orion%s (give its name as listed or its id)", v, didYouMean(v, names))
 	}
 	ids := make([]string, len(m))
 	for i, bu := range m {
@@ -118,7 +124,11 @@ func (r *resolver) program(bu *BusinessUnit, v string) (*Program, string) {
 				}
 			}
 		}
-		return nil, fmt.Sprintf("program %q not found in business unit %q", v, bu.Name)
+		names := make([]string, len(bu.Programs))
+		for i, p := range bu.Programs {
+			names[i] = p.Name
+		}
+		return nil, fmt.Sprintf("program %q not found in business unit %q%s", v, bu.Name, didYouMean(v, names))
 	}
 	ids := make([]string, len(m))
 	for i, p := range m {
@@ -126,6 +136,23 @@ func (r *resolver) program(bu *BusinessUnit, v string) (*Program, string) {
 	}
 	slices.Sort(ids)
 	return nil, fmt.Sprintf("program name %q is ambiguous in business unit %q: it names %s; give the id", v, bu.Name, strings.Join(ids, ", "))
+}
+
+// didYouMean is `: did you mean "Retail"?` for the known name nearest to
+// v (case folded, fewer than max(3, a third of its letters) edits off),
+// or "".
+func didYouMean(v string, names []string) string {
+	slices.Sort(names) // a stable hint whatever the listing's order
+	keys := make([]string, len(names))
+	for i, n := range names {
+		keys[i] = nameKey(n)
+	}
+	limit := max(3, len(nameKey(v))/3+1)
+	best := suggest.Closest(nameKey(v), keys, limit)
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(": did you mean %q?", names[slices.Index(keys, best)])
 }
 
 // resolve returns the index in r.results of where row wants its number.
