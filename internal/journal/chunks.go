@@ -132,3 +132,19 @@ func DecompressPlan(b []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// ChunkText returns what a stored chunk holds as text (its JSON lines),
+// for tools that scan a journal's contents, such as the tests that prove
+// no secret was journaled: compression must not hide one from them.
+func ChunkText(b []byte) ([]byte, error) {
+	if len(b) == 0 || b[0] != chunkVersion {
+		return nil, errors.New("journal: unknown operation chunk format")
+	}
+	r := flate.NewReader(bytes.NewReader(b[1:]))
+	defer r.Close()
+	out, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("journal: read operation chunk: %w", err)
+	}
+	return out, nil
+}
