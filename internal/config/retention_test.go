@@ -23,7 +23,7 @@ func TestJournalRetention(t *testing.T) {
 		{name: "go duration", yaml: "journal_retention: {older_than: 36h}\n", keep: 200, olderThan: 36 * time.Hour},
 		{name: "limits off", yaml: "journal_retention: {keep_runs: 0, older_than: 0}\n", keep: 0, olderThan: 0},
 		{name: "env override", yaml: "journal_retention: {keep_runs: 10}\n",
-			env: map[string]string{"NUMSYNC_JOURNAL_RETENTION_OLDER_THAN": "7d", "NUMSYNC_JOURNAL_RETENTION_KEEP_RUNS": "3"},
+			env:  map[string]string{"NUMSYNC_JOURNAL_RETENTION_OLDER_THAN": "7d", "NUMSYNC_JOURNAL_RETENTION_KEEP_RUNS": "3"},
 			keep: 3, olderThan: 7 * day},
 		{name: "negative count", yaml: "journal_retention: {keep_runs: -1}\n", err: "journal_retention.keep_runs"},
 		{name: "bad age", yaml: "journal_retention: {older_than: soon}\n", err: `"soon" is not an age`},
