@@ -391,3 +391,30 @@ func Main(m *testing.M) int {
 	}
 	return code
 }
+
+// DurableURL starts a server of the caller's own with fsync on, as a
+// production server has it, for benchmarks that time commits, and returns
+// the URL of a fresh schema on it; the server is stopped when tb ends.
+// Without PostgreSQL it skips, as URL does.
+func DurableURL(tb testing.TB) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{Durable: true})
+	if err != nil {
+		if os.Getenv(EnvRequire) == "1" {
+			tb.Fatalf("PostgreSQL required (%s=1) but not available: %v", EnvRequire, err)
+		}
+		tb.Skipf("skipping: no PostgreSQL server for this benchmark: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			tb.Error(err)
+		}
+	})
+	u, err := s.NewSchema(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}

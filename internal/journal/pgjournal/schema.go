@@ -48,7 +48,7 @@ CREATE TABLE ops (
 	last_error text    NOT NULL DEFAULT '',
 	updated_at timestamptz NOT NULL,
 	PRIMARY KEY (run_id, op_id)
-) WITH (fillfactor = 80);
+) WITH (fillfactor = 50);
 
 -- What the operations are, written once by Start: ChunkSize operations in
 -- plan order per row (seq / ChunkSize), each chunk compressed (see
