@@ -38,7 +38,7 @@ func NewWorkload(n int) *Workload {
 						Locality: "New York", Region: "NY", PostalCode: fmt.Sprintf("10%03d", i%300), CallerName: "Acme Corp"}}}
 		} else {
 			op = plan.Op{Vendor: plan.FirstOrion, Action: plan.Assign, Number: num, Line: line,
-				After: plan.State{Number: num, BusinessUnit: "bu-east", Program: "p-east-1", Channel: "callerName", CallPurpose: "CS"},
+				After:     plan.State{Number: num, BusinessUnit: "bu-east", Program: "p-east-1", Channel: "callerName", CallPurpose: "CS"},
 				DependsOn: []string{plan.OpID(plan.OneUC, plan.Activate, num)}}
 		}
 		op.ID = plan.OpID(op.Vendor, op.Action, num)
