@@ -120,6 +120,7 @@ func runApply(ctx context.Context, e *env, cfg *config.Config, f applyFlags, pla
 	req.OnProgress = prog.update
 	res, err := app.Apply(ctx, req)
 	prog.finish()
+	e.pruneAfterApply(ctx, j, cfg)
 	return res, e.applyOutcome(res, err, req.Desired, inputPath, stop)
 }
 

@@ -76,30 +76,22 @@ func (e *env) readDesired(cfg *config.Config, path string, allowExtra bool, file
 	return d, nil
 }
 
-// openJournal opens the configured journal, creating its directory.
+// openJournal opens the configured journal (openStore: a SQLite file,
+// created with its directory when missing, or a postgres:// URL).
 func (e *env) openJournal(ctx context.Context, cfg *config.Config) (journal.Store, error) {
-	path := cfg.Journal
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("journal: %w", err)
-		}
-	}
-	return journal.Open(ctx, path)
+	return openStore(ctx, cfg.Journal, true)
 }
 
 // openExistingJournal opens the configured journal for reading (runs,
 // show). Only its path is needed of the config, so no credential is
-// required; a journal that does not exist is an error rather than a new
-// empty file.
+// required; a journal file that does not exist is an error rather than a
+// new empty file.
 func (e *env) openExistingJournal(ctx context.Context) (journal.Store, error) {
 	cfg, _, err := e.loadConfigWith(config.LoadWithoutSecrets)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(cfg.Journal); err != nil {
-		return nil, fmt.Errorf("no journal at %s (runs are journaled by 'numsync apply'; --journal names another)", cfg.Journal)
-	}
-	return journal.Open(ctx, cfg.Journal)
+	return openStore(ctx, cfg.Journal, false)
 }
 
 // planFailure turns the errors a plan can end with into what the user

@@ -22,6 +22,7 @@ import (
 
 	"github.com/numsync/numsync/internal/exec"
 	"github.com/numsync/numsync/internal/labserver"
+	"github.com/numsync/numsync/internal/pgtest"
 	"github.com/numsync/numsync/internal/plan"
 	"github.com/numsync/numsync/samples"
 )
@@ -36,7 +37,9 @@ func TestMain(m *testing.M) {
 	// The demo without its deliberate slowness (it is paced for people
 	// watching the progress bar): same labs, seeds, steps and output.
 	demoLabRPS, demoClientRPS, demoLatency = 0, 2000, 0
-	code := m.Run()
+	// pgtest.Main runs the tests and stops the throwaway PostgreSQL server
+	// the PostgreSQL journal tests start.
+	code := pgtest.Main(m)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -35,6 +35,7 @@ var commands = []func(e *env) *cobra.Command{
 	cmdExport,
 	cmdRuns,
 	cmdShow,
+	cmdJournal,
 	cmdDemo,
 	cmdLab,
 	cmdCheck,

@@ -37,7 +37,9 @@ import (
 	"github.com/numsync/numsync/internal/desired"
 	"github.com/numsync/numsync/internal/exec"
 	"github.com/numsync/numsync/internal/journal"
+	"github.com/numsync/numsync/internal/journal/pgjournal"
 	"github.com/numsync/numsync/internal/labserver"
+	"github.com/numsync/numsync/internal/pgtest"
 	"github.com/numsync/numsync/internal/plan"
 	"github.com/numsync/numsync/internal/vendors/firstorion"
 	folab "github.com/numsync/numsync/internal/vendors/firstorion/lab"
@@ -239,13 +241,29 @@ const convergeFOBatch = 500
 // must first be discovered by a carrier search per block of a hundred. It takes
 // about two minutes at the default size.
 func BenchmarkApplyConverge(b *testing.B) {
-	benchConverge(b, benchSize(b, "NUMSYNC_BENCH_NUMBERS", 20000), 10)
+	benchConverge(b, benchSize(b, "NUMSYNC_BENCH_NUMBERS", 20000), 10, benchJournal)
+}
+
+// BenchmarkApplyConvergePostgres is BenchmarkApplyConverge with the
+// journal in PostgreSQL: a throwaway server of its own, fsync on, as in
+// production (skipped without PostgreSQL). Its figure is the journal's
+// share of apply's wall time (budget 5 %, as for SQLite).
+func BenchmarkApplyConvergePostgres(b *testing.B) {
+	benchConverge(b, benchSize(b, "NUMSYNC_BENCH_NUMBERS", 20000), 10, func(b *testing.B) journal.Store {
+		b.Helper()
+		j, err := pgjournal.Open(context.Background(), pgtest.DurableURL(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = j.Close() })
+		return j
+	})
 }
 
 // BenchmarkApplyConvergeScaled is the same job at ten times the rates
 // (100 requests/s per lab and per client), for a quick figure.
 func BenchmarkApplyConvergeScaled(b *testing.B) {
-	benchConverge(b, benchSize(b, "NUMSYNC_BENCH_NUMBERS", 20000), 100)
+	benchConverge(b, benchSize(b, "NUMSYNC_BENCH_NUMBERS", 20000), 100, benchJournal)
 }
 
 // benchConverge reports, per vendor, numbers/s over that vendor's busy
@@ -262,7 +280,7 @@ func BenchmarkApplyConvergeScaled(b *testing.B) {
 // It also reports the share of all requests answered 429 and the share of
 // apply's wall time spent in the executor's journal writes (MarkSent and
 // Record, through a timing wrapper put in by ApplyRequest.Exec).
-func benchConverge(b *testing.B, count int, rps float64) {
+func benchConverge(b *testing.B, count int, rps float64, openJournal func(*testing.B) journal.Store) {
 	const ouBatch = 100
 	held := count / 2
 	reserved := benchNumbers("212", held)
@@ -304,7 +322,7 @@ func benchConverge(b *testing.B, count int, rps float64) {
 		})
 		d := readDesired(b, cfg, csvPath)
 		vs := benchVendors(b, cfg)
-		j := benchJournal(b)
+		j := openJournal(b)
 		tj := &timedJournal{}
 		req := app.ApplyRequest{
 			Desired:            d,

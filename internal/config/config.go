@@ -54,8 +54,11 @@ type Config struct {
 	// DefaultRegion is the ISO 3166 region national-format numbers in the
 	// CSV belong to.
 	DefaultRegion string `yaml:"default_region" json:"default_region"`
-	// Journal is the SQLite journal's path.
+	// Journal is the SQLite journal's path, or a postgres:// URL for a
+	// journal shared by several hosts.
 	Journal string `yaml:"journal" json:"journal"`
+	// JournalRetention says which finished runs are pruned after an apply.
+	JournalRetention Retention `yaml:"journal_retention" json:"journal_retention"`
 	// OneUC is nil when the section is absent: the vendor is disabled.
 	OneUC *OneUC `yaml:"oneuc,omitempty" json:"oneuc,omitempty"`
 	// FirstOrion is nil when the section is absent: the vendor is disabled.
@@ -120,10 +123,11 @@ type Retry struct {
 // only, with both vendors disabled.
 func Default() *Config {
 	return &Config{
-		DefaultRegion: DefaultRegion,
-		Journal:       DefaultJournal,
-		Safety:        Safety{MaxDelete: MaxDelete{Share: 10, Percent: true}},
-		Retry:         Retry{MaxAttempts: DefaultMaxAttempts, Timeout: DefaultTimeout},
+		DefaultRegion:    DefaultRegion,
+		Journal:          DefaultJournal,
+		JournalRetention: Retention{KeepRuns: DefaultKeepRuns, OlderThan: DefaultOlderThan},
+		Safety:           Safety{MaxDelete: MaxDelete{Share: 10, Percent: true}},
+		Retry:            Retry{MaxAttempts: DefaultMaxAttempts, Timeout: DefaultTimeout},
 	}
 }
 
@@ -302,6 +306,7 @@ var (
 	durationType  = reflect.TypeOf(time.Duration(0))
 	maxDeleteType = reflect.TypeOf(MaxDelete{})
 	secretType    = reflect.TypeOf(Secret(""))
+	ageType       = reflect.TypeOf(Age(0))
 )
 
 // leaf reports whether t is read from one scalar.
@@ -494,6 +499,10 @@ func checkScalar(t reflect.Type, v string) error {
 		if _, err := ParseMaxDelete(v); err != nil {
 			return err
 		}
+	case t == ageType:
+		if _, err := ParseAge(v); err != nil {
+			return err
+		}
 	case t.Kind() == reflect.Int:
 		if _, err := strconv.Atoi(v); err != nil {
 			return fmt.Errorf("%q is not a whole number", v)
@@ -533,6 +542,7 @@ func (c *Config) validate(unset map[string]string, needSecrets bool) error {
 	if strings.TrimSpace(c.Journal) == "" {
 		bad("journal", "must name the journal file (default %s)", DefaultJournal)
 	}
+	c.JournalRetention.validate(bad)
 	rate := func(path string, r Rate) {
 		if math.IsNaN(r.RPS) || math.IsInf(r.RPS, 0) || r.RPS <= 0 {
 			bad(path+".rps", "must be a number of requests per second greater than 0, got %v", r.RPS)
@@ -626,7 +636,9 @@ func (c *Config) FirstOrionEnabled() bool { return c != nil && c.FirstOrion != n
 // "[redacted]": what `numsync` prints or logs when asked to show its
 // configuration.
 func (c *Config) Redacted() string {
-	out, err := yaml.Marshal(c)
+	cp := *c
+	cp.Journal = RedactJournal(c.Journal) // a postgres:// URL may carry a password
+	out, err := yaml.Marshal(&cp)
 	if err != nil {
 		return fmt.Sprintf("config: %v", err)
 	}

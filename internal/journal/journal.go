@@ -148,7 +148,7 @@ func Open(ctx context.Context, path string, opt ...Option) (*SQLite, error) {
 	ms := busyTimeout.Milliseconds()
 	// journal_mode(WAL) is not among the connection's pragmas: it is set
 	// once, by setWAL, which retries where SQLite would fail at once.
-	wdsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)&_pragma=cache_size(-32768)&_pragma=temp_store(memory)",
+	wdsn := fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=auto_vacuum(2)&_pragma=synchronous(%s)&_pragma=cache_size(-32768)&_pragma=temp_store(memory)",
 		base, ms, o.sync)
 	rdsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=query_only(1)", base, ms)
 
@@ -170,6 +170,7 @@ func Open(ctx context.Context, path string, opt ...Option) (*SQLite, error) {
 		_ = w.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
+	j.incrementalVacuum(ctx)
 	if err := fixSidePerms(path); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)

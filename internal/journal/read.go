@@ -70,6 +70,13 @@ func scanRuns(rows *sql.Rows, withPlan bool) ([]Run, error) {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
+		if withPlan {
+			p, err := DecompressPlan(r.Plan)
+			if err != nil {
+				return nil, fmt.Errorf("run %d: %w", r.ID, err)
+			}
+			r.Plan = p
+		}
 		r.StartedAt = fromNanos(started)
 		if finished.Valid {
 			t := fromNanos(finished.Int64)
@@ -173,41 +180,62 @@ func (j *SQLite) CSVHeader(ctx context.Context, runID int64) ([]string, error) {
 }
 
 // scanOps calls fn for a run's operations (only failed and skipped ones
-// when failedOnly), in plan order.
+// when failedOnly), in plan order: the progress rows first, then the
+// chunks that hold their bodies, each read and decoded once.
 func (j *SQLite) scanOps(ctx context.Context, runID int64, failedOnly bool, fn func(plan.OpRecord, []string)) error {
-	q := `SELECT b.op, b.csv_record, o.state, o.attempts, o.ref, o.last_error, o.updated_at
-		FROM ops o JOIN op_bodies b ON b.id = o.body WHERE o.run_id = ?`
+	q := `SELECT body, op_id, state, attempts, ref, last_error, updated_at FROM ops WHERE run_id = ?`
 	if failedOnly {
-		q += ` AND o.state IN ('failed', 'skipped')`
+		q += ` AND state IN ('failed', 'skipped')`
 	}
-	rows, err := j.r.QueryContext(ctx, q+` ORDER BY o.body`, runID)
+	rows, err := j.r.QueryContext(ctx, q+` ORDER BY body`, runID)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
+	type progress struct {
+		seq int64
+		id  string
+		rec plan.OpRecord
+	}
+	var ps []progress
 	for rows.Next() {
 		var (
-			rec     plan.OpRecord
-			body    []byte
-			csv     sql.NullString
+			p       progress
 			state   string
 			updated int64
 		)
-		if err := rows.Scan(&body, &csv, &state, &rec.Attempts, &rec.Ref, &rec.LastError, &updated); err != nil {
+		if err := rows.Scan(&p.seq, &p.id, &state, &p.rec.Attempts, &p.rec.Ref, &p.rec.LastError, &updated); err != nil {
+			_ = rows.Close()
 			return err
 		}
-		if err := json.Unmarshal(body, &rec.Op); err != nil {
-			return fmt.Errorf("decode operation: %w", err)
-		}
-		rec.State = plan.OpState(state)
-		rec.UpdatedAt = fromNanos(updated)
-		var cells []string
-		if csv.Valid {
-			if err := json.Unmarshal([]byte(csv.String), &cells); err != nil {
-				return fmt.Errorf("decode record of %s: %w", rec.Op.ID, err)
-			}
-		}
-		fn(rec, cells)
+		p.rec.State = plan.OpState(state)
+		p.rec.UpdatedAt = fromNanos(updated)
+		ps = append(ps, p)
 	}
-	return rows.Err()
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	var (
+		loaded = int64(-1)
+		ops    []plan.Op
+		recs   [][]string
+	)
+	for _, p := range ps {
+		if c := p.seq / ChunkSize; c != loaded {
+			var data []byte
+			if err := j.r.QueryRowContext(ctx, `SELECT data FROM op_chunks WHERE run_id = ? AND chunk = ?`, runID, c).Scan(&data); err != nil {
+				return fmt.Errorf("read operations %d-: %w", c*ChunkSize, err)
+			}
+			if ops, recs, err = DecodeChunk(data); err != nil {
+				return err
+			}
+			loaded = c
+		}
+		k := int(p.seq % ChunkSize)
+		if k >= len(ops) || ops[k].ID != p.id {
+			return fmt.Errorf("operation %s: not where its chunk says", p.id)
+		}
+		p.rec.Op = ops[k]
+		fn(p.rec, recs[k])
+	}
+	return nil
 }

@@ -3,7 +3,11 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
+
+	"github.com/numsync/numsync/internal/plan"
 )
 
 // migrations are the schema's versions: migrations[i] takes the database
@@ -88,6 +92,112 @@ CREATE TABLE details (
 	PRIMARY KEY (vendor, number)
 ) WITHOUT ROWID;
 `,
+	// 2: operation bodies in compressed chunks (chunks.go) instead of one
+	// row each, a fraction of the size; ops.body becomes the operation's
+	// place in its run's plan order. convertBodies moves the rows of
+	// version 1 over and drops op_bodies.
+	`
+CREATE TABLE op_chunks (
+	run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	chunk  INTEGER NOT NULL,              -- ops.body / ChunkSize
+	data   BLOB    NOT NULL,              -- EncodeChunk
+	PRIMARY KEY (run_id, chunk)
+);
+`,
+}
+
+// migrationCode holds the Go part of a version, run in the same
+// transaction right after its SQL: migrationCode[v] completes version v.
+var migrationCode = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	2: convertBodies,
+}
+
+// convertBodies rewrites version 1's op_bodies as chunks, run by run, and
+// renumbers ops.body from op_bodies ids to places in plan order. Version 1
+// gave a run's bodies consecutive ids in plan order, so the place is the id
+// less the run's first.
+func convertBodies(ctx context.Context, tx *sql.Tx) error {
+	var runs []int64
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT run_id FROM op_bodies ORDER BY run_id`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		runs = append(runs, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, run := range runs {
+		if err := convertRun(ctx, tx, run); err != nil {
+			return fmt.Errorf("run %d: %w", run, err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `DROP TABLE op_bodies`)
+	return err
+}
+
+func convertRun(ctx context.Context, tx *sql.Tx, run int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, op, csv_record FROM op_bodies WHERE run_id = ? ORDER BY id`, run)
+	if err != nil {
+		return err
+	}
+	var (
+		first   int64 = -1
+		ops     []plan.Op
+		records = map[string][]string{}
+	)
+	for rows.Next() {
+		var (
+			id  int64
+			op  []byte
+			csv sql.NullString
+		)
+		if err := rows.Scan(&id, &op, &csv); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		if first < 0 {
+			first = id
+		}
+		if id != first+int64(len(ops)) {
+			_ = rows.Close()
+			return fmt.Errorf("operation bodies not consecutive at %d", id)
+		}
+		var o plan.Op
+		if err := json.Unmarshal(op, &o); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("decode operation: %w", err)
+		}
+		if csv.Valid {
+			var cells []string
+			if err := json.Unmarshal([]byte(csv.String), &cells); err != nil {
+				_ = rows.Close()
+				return fmt.Errorf("decode record of %s: %w", o.ID, err)
+			}
+			records[o.ID] = cells
+		}
+		ops = append(ops, o)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for c := 0; c < len(ops); c += ChunkSize {
+		data, err := EncodeChunk(ops[c:min(len(ops), c+ChunkSize)], records)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO op_chunks (run_id, chunk, data) VALUES (?, ?, ?)`, run, c/ChunkSize, data); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE ops SET body = body - ? WHERE run_id = ?`, first, run)
+	return err
 }
 
 // migrate brings the schema to the newest version, len(migrations). Each step runs in its own
@@ -120,6 +230,11 @@ func (j *SQLite) migrateStep(ctx context.Context) (done bool, err error) {
 		}
 		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+		if code := migrationCode[v+1]; code != nil {
+			if err := code(ctx, tx); err != nil {
+				return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+			}
 		}
 		// PRAGMA takes no bound parameters; v+1 is our own integer.
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v+1)); err != nil {

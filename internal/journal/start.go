@@ -41,13 +41,17 @@ func (j *SQLite) start(ctx context.Context, nr NewRun) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("journal: start run: %w", err)
 	}
+	planBlob, err := CompressPlan(info.Plan)
+	if err != nil {
+		return 0, fmt.Errorf("journal: start run: %w", err)
+	}
 	now := nanos(j.now())
 
 	var id int64
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO runs (started_at, csv_path, csv_digest, plan_digest, args, header, plan)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			now, info.CSVPath, info.CSVDigest, info.PlanDigest, string(args), string(header), info.Plan)
+			now, info.CSVPath, info.CSVDigest, info.PlanDigest, string(args), string(header), planBlob)
 		if err != nil {
 			return fmt.Errorf("insert run: %w", err)
 		}
@@ -72,46 +76,45 @@ func (j *SQLite) start(ctx context.Context, nr NewRun) (int64, error) {
 }
 
 func insertOps(ctx context.Context, tx *sql.Tx, runID, now int64, ops []plan.Op, records map[string][]string) error {
-	// Body ids are given here rather than by SQLite, so the operations can
-	// refer to their bodies without a read-back; the transaction holds the
-	// write lock, so nobody else can take them meanwhile.
-	var base int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM op_bodies`).Scan(&base); err != nil {
-		return fmt.Errorf("read body ids: %w", err)
+	// The bodies go in compressed chunks of ChunkSize (chunks.go); each
+	// operation's progress row refers to its place in plan order (body =
+	// sequence number within the run), which also names its chunk.
+	seen := make(map[string]struct{}, len(ops))
+	for i := range ops {
+		if ops[i].ID == "" {
+			return fmt.Errorf("operation %d has no id", i)
+		}
+		if _, dup := seen[ops[i].ID]; dup {
+			return fmt.Errorf("operation id %q given twice", ops[i].ID)
+		}
+		seen[ops[i].ID] = struct{}{}
 	}
-	bodies := newChunkInsert(tx, `INSERT INTO op_bodies (id, run_id, vendor, action, number, line, op, csv_record) VALUES `, 8, "")
+	chunks := newChunkInsert(tx, `INSERT INTO op_chunks (run_id, chunk, data) VALUES `, 3, "")
 	progress := newChunkInsert(tx, `INSERT INTO ops (run_id, op_id, body, state, updated_at) VALUES `, 5, "")
-	defer bodies.close()
+	defer chunks.close()
 	defer progress.close()
-
-	bargs := make([]any, 0, insertChunk*8)
+	cargs := make([]any, 0, insertChunk*3)
+	for start := 0; start < len(ops); start += ChunkSize * insertChunk {
+		cargs = cargs[:0]
+		rows := 0
+		for c := start; c < min(len(ops), start+ChunkSize*insertChunk); c += ChunkSize {
+			data, err := EncodeChunk(ops[c:min(len(ops), c+ChunkSize)], records)
+			if err != nil {
+				return err
+			}
+			cargs = append(cargs, runID, c/ChunkSize, data)
+			rows++
+		}
+		if err := chunks.exec(ctx, rows, cargs); err != nil {
+			return fmt.Errorf("insert operations: %w", err)
+		}
+	}
 	pargs := make([]any, 0, insertChunk*5)
 	for start := 0; start < len(ops); start += insertChunk {
 		end := min(start+insertChunk, len(ops))
-		bargs, pargs = bargs[:0], pargs[:0]
+		pargs = pargs[:0]
 		for i := start; i < end; i++ {
-			op := &ops[i]
-			if op.ID == "" {
-				return fmt.Errorf("operation %d has no id", i)
-			}
-			body, err := json.Marshal(op)
-			if err != nil {
-				return fmt.Errorf("encode operation %s: %w", op.ID, err)
-			}
-			var rec any // NULL unless a record was given
-			if r, ok := records[op.ID]; ok && r != nil {
-				b, err := json.Marshal(r)
-				if err != nil {
-					return fmt.Errorf("encode record of %s: %w", op.ID, err)
-				}
-				rec = string(b)
-			}
-			bid := base + int64(i) + 1
-			bargs = append(bargs, bid, runID, string(op.Vendor), string(op.Action), op.Number, op.Line, string(body), rec)
-			pargs = append(pargs, runID, op.ID, bid, string(plan.StatePending), now)
-		}
-		if err := bodies.exec(ctx, end-start, bargs); err != nil {
-			return fmt.Errorf("insert operations %d-%d: %w", start, end-1, err)
+			pargs = append(pargs, runID, ops[i].ID, i, string(plan.StatePending), now)
 		}
 		if err := progress.exec(ctx, end-start, pargs); err != nil {
 			return fmt.Errorf("insert operations %d-%d: %w", start, end-1, err)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	_ "modernc.org/sqlite" // the journal's driver
+
+	"github.com/numsync/numsync/internal/journal"
 )
 
 // JournalText returns every value of every table of the SQLite journal at
@@ -64,6 +66,11 @@ func dumpTable(db *sql.DB, table string, buf *bytes.Buffer) error {
 			fmt.Fprintf(buf, "%s.%s: ", table, cols[i])
 			switch x := v.(type) {
 			case []byte:
+				// Operation chunks and plans are stored compressed: scan
+				// what they hold, not their compressed bytes.
+				if t, err := readable(table, cols[i], x); err == nil {
+					x = t
+				}
 				buf.Write(x)
 			default:
 				fmt.Fprint(buf, x)
@@ -72,4 +79,15 @@ func dumpTable(db *sql.DB, table string, buf *bytes.Buffer) error {
 		}
 	}
 	return rows.Err()
+}
+
+// readable returns the text of a compressed journal value, or x itself.
+func readable(table, col string, x []byte) ([]byte, error) {
+	switch {
+	case table == "op_chunks" && col == "data":
+		return journal.ChunkText(x)
+	case table == "runs" && col == "plan":
+		return journal.DecompressPlan(x)
+	}
+	return x, nil
 }

@@ -1,0 +1,368 @@
+package pgjournal
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/numsync/numsync/internal/journal"
+	"github.com/numsync/numsync/internal/plan"
+)
+
+// Start implements journal.Lifecycle: the run, its operations (through
+// COPY, the fastest way into PostgreSQL) and the carried updates in one
+// transaction.
+func (j *Journal) Start(ctx context.Context, nr journal.NewRun) (*journal.Active, error) {
+	id, err := j.start(ctx, nr)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := j.Ops(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &journal.Active{ID: id, Plan: nr.Info.Plan, Ops: ops}, nil
+}
+
+func (j *Journal) start(ctx context.Context, nr journal.NewRun) (int64, error) {
+	info := nr.Info
+	args, err := json.Marshal(nonNil(journal.RedactArgs(info.Args)))
+	if err != nil {
+		return 0, fmt.Errorf("journal: start run: %w", err)
+	}
+	header, err := json.Marshal(nonNil(info.Header))
+	if err != nil {
+		return 0, fmt.Errorf("journal: start run: %w", err)
+	}
+	planBlob, err := journal.CompressPlan(info.Plan)
+	if err != nil {
+		return 0, fmt.Errorf("journal: start run: %w", err)
+	}
+	now := j.now()
+	var id int64
+	err = j.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO runs (started_at, csv_path, csv_digest, plan_digest, args, header, plan)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			now, info.CSVPath, info.CSVDigest, info.PlanDigest, string(args), string(header), planBlob).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("insert run: %w", err)
+		}
+		if err := insertOps(ctx, tx, id, now, nr.Ops, nr.Records); err != nil {
+			return err
+		}
+		if len(nr.Carried) > 0 {
+			if err := recordTx(ctx, tx, id, now, nr.Carried); err != nil {
+				return fmt.Errorf("carry failures: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("journal: start run: %w", err)
+	}
+	return id, nil
+}
+
+// insertOps writes a run's operations: their bodies in compressed chunks
+// and one progress row each (through COPY, the fastest way in).
+func insertOps(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, ops []plan.Op, records map[string][]string) error {
+	seen := make(map[string]struct{}, len(ops))
+	progress := make([][]any, len(ops))
+	for i := range ops {
+		op := &ops[i]
+		if op.ID == "" {
+			return fmt.Errorf("operation %d has no id", i)
+		}
+		if _, dup := seen[op.ID]; dup {
+			return fmt.Errorf("operation id %q given twice", op.ID)
+		}
+		seen[op.ID] = struct{}{}
+		progress[i] = []any{runID, op.ID, int32(i), string(plan.StatePending), now}
+	}
+	chunks := make([][]any, 0, (len(ops)+journal.ChunkSize-1)/journal.ChunkSize)
+	for start := 0; start < len(ops); start += journal.ChunkSize {
+		data, err := journal.EncodeChunk(ops[start:min(len(ops), start+journal.ChunkSize)], records)
+		if err != nil {
+			return err
+		}
+		chunks = append(chunks, []any{runID, int32(start / journal.ChunkSize), data})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"op_chunks"}, []string{"run_id", "chunk", "data"},
+		pgx.CopyFromRows(chunks)); err != nil {
+		return fmt.Errorf("insert operations: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ops"}, []string{"run_id", "op_id", "seq", "state", "updated_at"},
+		pgx.CopyFromRows(progress)); err != nil {
+		return fmt.Errorf("insert operations: %w", err)
+	}
+	return nil
+}
+
+// Resume implements journal.Lifecycle. The caller's apply lock keeps other
+// applies out; the steps share one transaction anyway, so a Resume cut
+// short leaves the run as it found it.
+func (j *Journal) Resume(ctx context.Context, in journal.ResumeRequest) (journal.Resumption, error) {
+	var out journal.Resumption
+	if in.CSVDigest == "" && in.PlanDigest == "" {
+		return out, nil
+	}
+	var runID int64
+	var planBlob []byte
+	err := j.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, outcome FROM runs
+			WHERE ($1 <> '' AND csv_digest = $1) OR ($2 <> '' AND plan_digest = $2)
+			ORDER BY id DESC`, in.CSVDigest, in.PlanDigest)
+		if err != nil {
+			return fmt.Errorf("find unfinished run: %w", err)
+		}
+		// journal.Resumable is the one definition of "unfinished"; the runs
+		// sharing a digest are few (one a night), so they are filtered here.
+		for rows.Next() {
+			var id int64
+			var outcome string
+			if err := rows.Scan(&id, &outcome); err != nil {
+				rows.Close()
+				return fmt.Errorf("find unfinished run: %w", err)
+			}
+			if journal.Resumable(outcome) {
+				runID = id
+				break
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("find unfinished run: %w", err)
+		}
+		if runID == 0 {
+			return nil
+		}
+		var newest int64
+		if err := tx.QueryRow(ctx, `SELECT max(id) FROM runs`).Scan(&newest); err != nil {
+			return fmt.Errorf("newest run: %w", err)
+		}
+		now := j.now()
+		if newest != runID {
+			if err := finishTx(ctx, tx, runID, now, journal.End{Outcome: journal.OutcomeSuperseded}); err != nil {
+				return err
+			}
+			out.Superseded, out.SupersededBy = runID, newest
+			runID = 0
+			return nil
+		}
+		if in.RetryFailed {
+			if _, err := tx.Exec(ctx, `UPDATE ops SET state = 'pending', updated_at = $1
+				WHERE run_id = $2 AND state IN ('failed', 'skipped')`, now, runID); err != nil {
+				return fmt.Errorf("reset failed operations: %w", err)
+			}
+		}
+		return tx.QueryRow(ctx, `UPDATE runs SET finished_at = NULL, outcome = '', resumes = resumes + 1
+			WHERE id = $1 RETURNING plan`, runID).Scan(&planBlob)
+	})
+	if err != nil {
+		if runID != 0 {
+			return out, fmt.Errorf("journal: resume run %d: %w", runID, err)
+		}
+		return out, fmt.Errorf("journal: resume: %w", err)
+	}
+	if runID == 0 {
+		return out, nil
+	}
+	ops, err := j.Ops(ctx, runID)
+	if err != nil {
+		return out, err
+	}
+	p, err := journal.DecompressPlan(planBlob)
+	if err != nil {
+		return out, fmt.Errorf("journal: resume run %d: %w", runID, err)
+	}
+	out.Run = &journal.Active{ID: runID, Resumed: true, Plan: p, Ops: ops}
+	return out, nil
+}
+
+// LastFailed implements journal.Lifecycle.
+func (j *Journal) LastFailed(ctx context.Context, csvDigest string) (int64, []plan.OpRecord, error) {
+	if csvDigest == "" {
+		return 0, nil, nil
+	}
+	var id int64
+	err := j.pool.QueryRow(ctx, `SELECT id FROM runs WHERE csv_digest = $1 AND finished_at IS NOT NULL
+		ORDER BY id DESC LIMIT 1`, csvDigest).Scan(&id)
+	if noRows(err) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("journal: last failures: %w", err)
+	}
+	var failed []plan.OpRecord
+	err = j.scanOps(ctx, id, true, func(rec plan.OpRecord, _ []string) {
+		if rec.State == plan.StateFailed {
+			failed = append(failed, rec)
+		}
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("journal: failed operations of run %d: %w", id, err)
+	}
+	return id, failed, nil
+}
+
+// MarkSent implements journal.Lifecycle: one statement, committed (with the
+// server's synchronous_commit) before it returns.
+func (j *Journal) MarkSent(ctx context.Context, runID int64, opIDs []string) error {
+	if len(opIDs) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(opIDs))
+	seen := make(map[string]struct{}, len(opIDs))
+	for _, id := range opIDs {
+		if _, dup := seen[id]; !dup {
+			seen[id] = struct{}{}
+			ids = append(ids, id)
+		}
+	}
+	now := j.now()
+	err := j.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE ops SET state = 'sent', attempts = attempts + 1, updated_at = $1
+			WHERE run_id = $2 AND op_id = ANY($3)`, now, runID, ids)
+		if err != nil {
+			return err
+		}
+		return allOps(ctx, tx, tag.RowsAffected(), runID, ids)
+	})
+	if err != nil {
+		return fmt.Errorf("journal: mark sent: %w", err)
+	}
+	return nil
+}
+
+// Record implements journal.Lifecycle. It completes even when ctx is
+// already cancelled, bounded by a timeout. Its commit does not wait for
+// the server's WAL flush (see inside); MarkSent's does.
+func (j *Journal) Record(ctx context.Context, runID int64, updates []plan.OpUpdate) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	now := j.now()
+	err := j.inTx(ctx, func(tx pgx.Tx) error {
+		// The results need not wait for the server's disk: if the server
+		// crashed before writing them, the operations would still be
+		// journaled as sent (MarkSent waits for the disk), and a rerun
+		// checks sent operations against the live state before sending
+		// anything again. A killed numsync loses nothing either way: the
+		// server has the commit. This halves the journal's time per batch.
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit TO off`); err != nil {
+			return err
+		}
+		return recordTx(ctx, tx, runID, now, updates)
+	})
+	if err != nil {
+		return fmt.Errorf("journal: record: %w", err)
+	}
+	return nil
+}
+
+// recordTx applies updates inside tx with one UPDATE over the unnested
+// batch. An unknown id or state is an error (the caller rolls back); for an
+// id given twice the last update counts.
+func recordTx(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, updates []plan.OpUpdate) error {
+	pos := make(map[string]int, len(updates))
+	var ids, states, refs, errs []string
+	for _, u := range updates {
+		if !journal.ValidState(u.State) {
+			return fmt.Errorf("operation %s: invalid state %q", u.OpID, u.State)
+		}
+		if i, dup := pos[u.OpID]; dup {
+			states[i], refs[i], errs[i] = string(u.State), u.Ref, u.Error
+			continue
+		}
+		pos[u.OpID] = len(ids)
+		ids = append(ids, u.OpID)
+		states = append(states, string(u.State))
+		refs = append(refs, u.Ref)
+		errs = append(errs, u.Error)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE ops SET state = u.state,
+			ref = CASE WHEN u.ref = '' THEN ops.ref ELSE u.ref END,
+			last_error = u.err, updated_at = $1
+		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, state, ref, err)
+		WHERE ops.run_id = $2 AND ops.op_id = u.id`, now, runID, ids, states, refs, errs)
+	if err != nil {
+		return err
+	}
+	return allOps(ctx, tx, tag.RowsAffected(), runID, ids)
+}
+
+// allOps checks that a batch update touched every one of the (distinct)
+// ids; when it did not, it names one that is missing, and the caller rolls
+// the batch back.
+func allOps(ctx context.Context, tx pgx.Tx, n int64, runID int64, ids []string) error {
+	if n == int64(len(ids)) {
+		return nil
+	}
+	var missing string
+	err := tx.QueryRow(ctx, `SELECT id FROM unnest($2::text[]) AS id
+		WHERE NOT EXISTS (SELECT 1 FROM ops WHERE run_id = $1 AND op_id = id) LIMIT 1`, runID, ids).Scan(&missing)
+	if err == nil {
+		return fmt.Errorf("run %d has no operation %q", runID, missing)
+	}
+	if !noRows(err) {
+		return err
+	}
+	return fmt.Errorf("run %d: %d of %d operations updated", runID, n, len(ids))
+}
+
+// Finish implements journal.Lifecycle. It completes even when ctx is
+// already cancelled, bounded by a timeout.
+func (j *Journal) Finish(ctx context.Context, runID int64, end journal.End) error {
+	for v, n := range end.Held {
+		if n < 0 {
+			return fmt.Errorf("journal: finish run %d: negative count %d of %s", runID, n, v)
+		}
+	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	now := j.now()
+	if err := j.inTx(ctx, func(tx pgx.Tx) error { return finishTx(ctx, tx, runID, now, end) }); err != nil {
+		return fmt.Errorf("journal: finish run %d: %w", runID, err)
+	}
+	return nil
+}
+
+func finishTx(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, end journal.End) error {
+	summary, err := json.Marshal(nonNilMap(end.Counts))
+	if err != nil {
+		return err
+	}
+	tag, err := tx.Exec(ctx, `UPDATE runs SET finished_at = $1, outcome = $2, summary = $3 WHERE id = $4`,
+		now, end.Outcome, string(summary), runID)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("run %d: %w", runID, journal.ErrNoRun)
+	}
+	for v, n := range end.Held {
+		if err := setCountTx(ctx, tx, v, n, now); err != nil {
+			return fmt.Errorf("set count of %s: %w", v, err)
+		}
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]int) map[string]int {
+	if m == nil {
+		return map[string]int{}
+	}
+	return m
+}
