@@ -513,6 +513,9 @@ type Rows struct {
 	// merges are collected as the end of the sheet is read.
 	merges []Merge
 	row    int
+	// v, is and f gather a cell's value, inline text and formula; reused
+	// from cell to cell.
+	v, is, f []byte
 }
 
 // Sheet is the sheet's name.
@@ -635,9 +638,8 @@ func (r *Rows) readCell() (string, string, error) {
 	if s := r.dec.attr("s"); s != "" {
 		style, _ = strconv.Atoi(s)
 	}
-	var v, is strings.Builder
+	r.v, r.is, r.f = r.v[:0], r.is[:0], r.f[:0]
 	hasV, formula := false, false
-	var fText strings.Builder
 	where, depth, rph := "", 0, 0
 	for {
 		kind, err := r.dec.Next()
@@ -662,7 +664,12 @@ func (r *Rows) readCell() (string, string, error) {
 		case tokEnd:
 			if depth == 0 {
 				// </c>
-				return r.cellValue(typ, style, hasV, v.String(), is.String(), formula, fText.String())
+				if typ == "s" && !formula {
+					// The common cell: its value is an index, read
+					// without making a string of it.
+					return r.sharedString(r.v)
+				}
+				return r.cellValue(typ, style, hasV, string(r.v), string(r.is), formula, string(r.f))
 			}
 			depth--
 			switch r.dec.Name.Local {
@@ -673,11 +680,11 @@ func (r *Rows) readCell() (string, string, error) {
 		case tokText:
 			switch where {
 			case "v":
-				v.Write(r.dec.Text)
+				r.v = append(r.v, r.dec.Text...)
 			case "f":
-				fText.Write(r.dec.Text)
+				r.f = append(r.f, r.dec.Text...)
 			case "is":
-				is.Write(r.dec.Text)
+				r.is = append(r.is, r.dec.Text...)
 			}
 		}
 	}
@@ -698,15 +705,7 @@ func (r *Rows) cellValue(typ string, style int, hasV bool, v, inline string, for
 	}
 	switch typ {
 	case "s":
-		sst, err := r.w.sharedStrings()
-		if err != nil {
-			return "", "", err
-		}
-		i, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || i < 0 || i >= len(sst) {
-			return "", "", fmt.Errorf("shared string %q out of range", v)
-		}
-		return sst[i], "", nil
+		return r.sharedString([]byte(v))
 	case "inlineStr":
 		return decodeXString(inline), "", nil
 	case "str":
@@ -735,6 +734,27 @@ func (r *Rows) cellValue(typ string, style int, hasV bool, v, inline string, for
 		return num, fmt.Sprintf("is a date or time (%s): text or a number is expected; format the cell as text and type the value", r.w.serialDate(v)), nil
 	}
 	return num, "", nil
+}
+
+// sharedString is the shared string a cell's value indexes.
+func (r *Rows) sharedString(v []byte) (string, string, error) {
+	sst, err := r.w.sharedStrings()
+	if err != nil {
+		return "", "", err
+	}
+	i := 0
+	digits := bytes.TrimSpace(v)
+	for _, c := range digits {
+		if c < '0' || c > '9' || i > len(sst) {
+			i = -1
+			break
+		}
+		i = i*10 + int(c-'0')
+	}
+	if len(digits) == 0 || i < 0 || i >= len(sst) {
+		return "", "", fmt.Errorf("shared string %q out of range", v)
+	}
+	return sst[i], "", nil
 }
 
 // decodeXString undoes OOXML's escape of characters XML cannot carry
