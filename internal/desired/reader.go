@@ -1,5 +1,7 @@
 // Package desired reads and validates the desired-state CSV (SPEC section
-// 1) into a *plan.Desired.
+// 1) into a *plan.Desired; the same table as an .xlsx workbook, or as
+// semicolon- or tab-separated or UTF-16 text, comes through internal/sheet
+// (source.go) and is validated by the same rules.
 //
 // Validation is complete and happens in one pass: every problem of every
 // row is collected, each with its file line, canonical column name and
@@ -125,9 +127,10 @@ type Stats struct {
 	Valid int
 }
 
-// ReadFile reads and validates the CSV at path, like Read, and sets
-// Desired.SHA256 to the digest of the file's bytes (the identity of a run
-// for resume). opts.Path defaults to path.
+// ReadFile reads and validates the CSV (or workbook) at path, like Read,
+// and sets Desired.SHA256 to the digest of the file's bytes (the identity
+// of a run for resume; a workbook's includes the sheet read). opts.Path
+// defaults to path.
 func ReadFile(path string, opts Options) (*plan.Desired, []Warning, error) {
 	if opts.Path == "" {
 		opts.Path = path
