@@ -291,6 +291,16 @@ func TestShowFailedWorkbook(t *testing.T) {
 		}
 	}
 
+	// Every operation, as a workbook too.
+	c.binMust(0, "show", "1", "--format", "xlsx", "--out", c.path("ops.xlsx"))
+	of, err := excelize.OpenFile(c.path("ops.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ops, _ := of.GetRows(of.GetSheetName(0)); len(ops) < 200 || strings.Join(ops[0], ",") != "id,vendor,action,number,line,state,attempts,ref,last_error" {
+		t.Errorf("show --format xlsx: %d rows, header %q", len(ops), ops[0])
+	}
+
 	// Fed back, the workbook plans what the CSV form plans.
 	csvPlan, _ := c.binMust(0, "plan", fixCSV, "--allow-extra-columns", "--format", "json")
 	xlsxPlan, _ := c.binMust(0, "plan", c.path("failed.xlsx"), "--allow-extra-columns", "--format", "json")
