@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -99,6 +100,12 @@ func checkApply(ctx context.Context, e *env, f applyFlags, pos []string) error {
 		return err
 	}
 	res, err := runApply(ctx, e, cfg, f, planPath)
+	if res != nil {
+		e.markDrift(res.Plan)
+		if n := changedOutside(res.Plan); n > 0 && res.Exec != nil {
+			e.warn(fmt.Sprintf("%s changed outside numsync since numsync last wrote or read them; this run set them back as the CSV says ('numsync plan' marks such changes before they are undone)", pluralWere(n, "number")))
+		}
+	}
 	e.observeApply(res)
 	if i := e.interrupted.Load(); i != nil && err != nil {
 		return i.err()

@@ -110,7 +110,7 @@ func runApply(ctx context.Context, e *env, cfg *config.Config, f applyFlags, pla
 		return nil, err
 	}
 	defer j.Close()
-	req.Journal = j
+	req.Journal = e.watchDrift(j) // notes what drift compares with (drift.go)
 
 	stop, ctx := newStopper(ctx, f.maxDuration)
 	defer stop.close()

@@ -95,8 +95,9 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 	ctx, stopSignals := e.interruptible(ctx)
 	defer stopSignals()
 	prog := newProgress(e)
+	watched := e.watchDrift(j)
 	p, _, err := app.MakePlan(ctx, app.PlanRequest{
-		Desired: d, Vendors: vs, Cache: j, History: j,
+		Desired: d, Vendors: vs, Cache: watched, History: watched,
 		Prune: prune, MaxDelete: maxDelete,
 		DefaultCallPurpose: defaultCallPurpose(cfg),
 	})
@@ -107,6 +108,7 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 	if err != nil {
 		return nil, e.planFailure(d, f.desired, err)
 	}
+	e.markDrift(p)
 	shown := p
 	if f.format != plan.FormatText {
 		// The text rendering lists the warnings itself.

@@ -130,6 +130,8 @@ type env struct {
 	// interrupted is set when a signal stopped the command while it was
 	// reading inventories (interrupt.go).
 	interrupted atomic.Pointer[interruption]
+	// drift watches the journal while a plan is made (drift.go).
+	drift *driftWatch
 	// warned holds the warnings printed so far (each is printed once).
 	warnMu sync.Mutex
 	warned map[string]bool

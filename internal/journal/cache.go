@@ -87,14 +87,15 @@ func (j *SQLite) SaveDetails(ctx context.Context, v plan.VendorName, states []pl
 
 // Details implements plan.DetailCache: every cached entry of the vendor,
 // keyed by number. Each entry's State.Number and State.Updated are its
-// Number and Updated (the cache keeps one of each).
+// Number and Updated (the cache keeps one of each); SavedAt is when it was
+// saved (the drift marker's date).
 func (j *SQLite) Details(ctx context.Context, v plan.VendorName) (map[string]plan.CachedState, error) {
 	var total int
 	if err := j.r.QueryRowContext(ctx, `SELECT count(*) FROM details WHERE vendor = ?`, string(v)).Scan(&total); err != nil {
 		return nil, fmt.Errorf("journal: details of %s: %w", v, err)
 	}
 	out := make(map[string]plan.CachedState, total)
-	rows, err := j.r.QueryContext(ctx, `SELECT number, updated, state FROM details WHERE vendor = ?`, string(v))
+	rows, err := j.r.QueryContext(ctx, `SELECT number, updated, state, saved_at FROM details WHERE vendor = ?`, string(v))
 	if err != nil {
 		return nil, fmt.Errorf("journal: details of %s: %w", v, err)
 	}
@@ -104,14 +105,16 @@ func (j *SQLite) Details(ctx context.Context, v plan.VendorName) (map[string]pla
 		var (
 			c     plan.CachedState
 			state sql.RawBytes // decoded at once, so no copy is needed
+			saved int64
 		)
-		if err := rows.Scan(&c.Number, &c.Updated, &state); err != nil {
+		if err := rows.Scan(&c.Number, &c.Updated, &state, &saved); err != nil {
 			return nil, fmt.Errorf("journal: details of %s: %w", v, err)
 		}
 		if err := dec.decode(state, &c.State); err != nil {
 			return nil, fmt.Errorf("journal: details of %s: %s: %w", v, c.Number, err)
 		}
 		c.State.Number, c.State.Updated = c.Number, c.Updated
+		c.SavedAt = fromNanos(saved)
 		out[c.Number] = c
 	}
 	if err := rows.Err(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/numsync/numsync/internal/plan"
 )
@@ -49,7 +50,9 @@ func ptr[T any](v T) *T { return &v }
 
 func TestDetailCacheRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	j := openTest(t)
+	// When each entry was saved comes back too (the drift marker's date).
+	saved := time.Date(2026, 11, 30, 3, 15, 0, 0, time.UTC)
+	j := openTest(t, WithClock(func() time.Time { return saved }))
 	entries := []plan.CachedState{
 		{Number: "+12125554200", Updated: 63900000001, State: plan.State{
 			Number: "+12125554200", Status: "in_service", Updated: 63900000001,
@@ -81,6 +84,7 @@ func TestDetailCacheRoundTrip(t *testing.T) {
 		t.Fatalf("%d entries, want %d", len(got), len(entries))
 	}
 	for _, e := range entries {
+		e.SavedAt = saved
 		t.Run(e.Number, func(t *testing.T) {
 			if !reflect.DeepEqual(got[e.Number], e) {
 				t.Errorf("got  %+v\nwant %+v", got[e.Number], e)
@@ -92,7 +96,7 @@ func TestDetailCacheRoundTrip(t *testing.T) {
 	// vendor's cache is separate.
 	changed := plan.CachedState{Number: "+12125554200", Updated: 63900000099, State: plan.State{
 		Number: "+12125554200", Status: "in_service", Updated: 63900000099, Detailed: true, CNAM: ptr("NEW NAME"),
-	}}
+	}, SavedAt: saved}
 	if err := j.SaveDetails(ctx, plan.OneUC, []plan.CachedState{changed}); err != nil {
 		t.Fatal(err)
 	}

@@ -79,15 +79,14 @@ type Recorder struct {
 	now     func() time.Time
 	started time.Time
 
-	mu          sync.Mutex
-	vendors     map[string]bool
-	requests    map[string]int
-	throttled   map[string]int
-	httpErrors  map[string]int
-	plan        *plan.Plan
-	summary     *exec.Summary
-	runID       int64
-	changedOuts map[string]int
+	mu         sync.Mutex
+	vendors    map[string]bool
+	requests   map[string]int
+	throttled  map[string]int
+	httpErrors map[string]int
+	plan       *plan.Plan
+	summary    *exec.Summary
+	runID      int64
 }
 
 // New starts the record of one run of command; now is the clock (time.Now
@@ -134,15 +133,6 @@ func (r *Recorder) Apply(runID int64, s *exec.Summary) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.runID, r.summary = runID, s
-}
-
-// ChangedOutside records, per vendor, how many planned operations touch a
-// number someone changed at the vendor since numsync last wrote or read
-// it (drift).
-func (r *Recorder) ChangedOutside(byVendor map[string]int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.changedOuts = byVendor
 }
 
 // Write writes the metrics of the run, which ended with outcome and exit
@@ -260,7 +250,7 @@ func (r *Recorder) registry(path string, outcome Outcome, exitCode int) (*promet
 				bad = 1
 			}
 			refused.WithLabelValues(v).Set(bad)
-			changed.WithLabelValues(v).Set(float64(r.changedOuts[v]))
+			changed.WithLabelValues(v).Set(float64(s.ChangedOutside))
 		}
 	}
 

@@ -54,6 +54,9 @@ type CachedState struct {
 	Number  string
 	Updated int64
 	State   State
+	// SavedAt is when numsync read or wrote the state (set by Details;
+	// zero when the cache does not keep it).
+	SavedAt time.Time
 }
 
 // DetailCache remembers OneUC details (CNAM and E911) from the last time

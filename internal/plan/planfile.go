@@ -72,6 +72,9 @@ type VendorSummary struct {
 	Counts map[Action]int `json:"counts"`
 	// Safety is the max_delete and collapse verdict.
 	Safety Verdict `json:"safety"`
+	// ChangedOutside counts the operations on numbers changed at the
+	// vendor outside numsync (Op.ChangedOutside).
+	ChangedOutside int `json:"changed_outside,omitempty"`
 }
 
 // Refused reports whether apply must refuse the plan (exit 4): a vendor's

@@ -101,6 +101,9 @@ func (p *Plan) VendorLine(v VendorName) string {
 		parts = append(parts, fmt.Sprintf("%d %s", s.Counts[a], a))
 	}
 	line := fmt.Sprintf("%s: %s; %d held, %d unmanaged", v, strings.Join(parts, ", "), s.Held, s.Unmanaged)
+	if s.ChangedOutside > 0 {
+		line += fmt.Sprintf(", %d changed outside numsync", s.ChangedOutside)
+	}
 	if !s.Managed {
 		line += " (not managed by this CSV)"
 	}
@@ -135,6 +138,11 @@ func (p *Plan) renderText(w io.Writer) error {
 				if d := p.describe(op); d != "" {
 					bw.WriteString(": ")
 					bw.WriteString(d)
+				}
+				if op.ChangedOutside != nil {
+					bw.WriteString("  [")
+					bw.WriteString(op.ChangedOutside.String())
+					bw.WriteByte(']')
 				}
 				bw.WriteByte('\n')
 			}
@@ -293,7 +301,7 @@ func (p *Plan) compact(s State) string {
 }
 
 // CSVHeader is the header of the csv format.
-var CSVHeader = []string{"id", "vendor", "action", "number", "line", "before", "after", "depends_on"}
+var CSVHeader = []string{"id", "vendor", "action", "number", "line", "before", "after", "depends_on", "changed_outside"}
 
 // renderCSV writes one row per operation.
 func (p *Plan) renderCSV(w io.Writer) error {
@@ -306,8 +314,12 @@ func (p *Plan) renderCSV(w io.Writer) error {
 		if op.Line > 0 {
 			line = strconv.Itoa(op.Line)
 		}
+		outside := ""
+		if op.ChangedOutside != nil {
+			outside = op.ChangedOutside.String()
+		}
 		rec := []string{op.ID, string(op.Vendor), string(op.Action), op.Number, line,
-			p.compact(op.Before), p.compact(op.After), strings.Join(op.DependsOn, " ")}
+			p.compact(op.Before), p.compact(op.After), strings.Join(op.DependsOn, " "), outside}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("plan: write csv: %w", err)
 		}
@@ -369,8 +381,12 @@ func (p *Plan) renderMarkdown(w io.Writer) error {
 			for j := range deps {
 				deps[j] = "`" + deps[j] + "`"
 			}
+			after := p.compact(op.After)
+			if op.ChangedOutside != nil {
+				after += " **(" + op.ChangedOutside.String() + ")**"
+			}
 			fmt.Fprintf(bw, "| %s | %s | `%s` | %s | %s | %s | %s |\n", mdSign(op.Action), op.Action, op.Number, line,
-				mdCell(p.compact(op.Before)), mdCell(p.compact(op.After)), strings.Join(deps, " "))
+				mdCell(p.compact(op.Before)), mdCell(after), strings.Join(deps, " "))
 		}
 	}
 	if len(p.Warnings) > 0 {

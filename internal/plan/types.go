@@ -9,7 +9,9 @@
 package plan
 
 import (
+	"fmt"
 	"strings"
+	"time"
 )
 
 // VendorName names one of the two vendors numsync keeps in step.
@@ -236,6 +238,28 @@ type Op struct {
 	// Line is the CSV line the operation came from; 0 for an unmanaged
 	// number (prune).
 	Line int `json:"line"`
+	// ChangedOutside is set when someone changed the number at the vendor
+	// outside numsync since numsync last wrote or read it (drift): this
+	// operation undoes that change. Nil when numsync knows of no such
+	// change. Set after the diff, from the journal (see internal/drift).
+	ChangedOutside *Outside `json:"changed_outside,omitempty"`
+}
+
+// Outside says when numsync last wrote or read a number that has since
+// been changed outside numsync: the run (0 when it was read by a plan
+// outside any run) and the time.
+type Outside struct {
+	Run int64     `json:"run,omitempty"`
+	At  time.Time `json:"at"`
+}
+
+// String is "changed outside numsync since run 3 (2026-12-01)".
+func (o *Outside) String() string {
+	date := o.At.UTC().Format(time.DateOnly)
+	if o.Run == 0 {
+		return "changed outside numsync since it was read (" + date + ")"
+	}
+	return fmt.Sprintf("changed outside numsync since run %d (%s)", o.Run, date)
 }
 
 // OpID builds the stable id of the operation on number.

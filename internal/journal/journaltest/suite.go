@@ -601,6 +601,11 @@ func testDetailCache(t *testing.T, open Opener) {
 	if !slices.Equal(one.State.Features, []string{"cnam", "e911"}) || !one.State.Detailed {
 		t.Errorf("entry 1 state = %+v", one.State)
 	}
+	// When each entry was saved comes back (drift dates what numsync last
+	// read with it).
+	if one.SavedAt.IsZero() || two.SavedAt.Before(one.SavedAt) || two.SavedAt.Location() != time.UTC {
+		t.Errorf("saved at %v and %v", one.SavedAt, two.SavedAt)
+	}
 	if other, err := j.Details(ctx, plan.FirstOrion); err != nil || len(other) != 0 {
 		t.Errorf("Details(firstorion) = %v, %v", other, err)
 	}

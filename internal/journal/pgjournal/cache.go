@@ -103,7 +103,7 @@ func (j *Journal) Details(ctx context.Context, v plan.VendorName) (map[string]pl
 		return nil, fmt.Errorf("journal: details of %s: %w", v, err)
 	}
 	out := make(map[string]plan.CachedState, total)
-	rows, err := j.pool.Query(ctx, `SELECT number, updated, state FROM details WHERE vendor = $1`, string(v))
+	rows, err := j.pool.Query(ctx, `SELECT number, updated, state, saved_at FROM details WHERE vendor = $1`, string(v))
 	if err != nil {
 		return nil, fmt.Errorf("journal: details of %s: %w", v, err)
 	}
@@ -112,13 +112,14 @@ func (j *Journal) Details(ctx context.Context, v plan.VendorName) (map[string]pl
 	for rows.Next() {
 		var c plan.CachedState
 		var state []byte
-		if err := rows.Scan(&c.Number, &c.Updated, &state); err != nil {
+		if err := rows.Scan(&c.Number, &c.Updated, &state, &c.SavedAt); err != nil {
 			return nil, fmt.Errorf("journal: details of %s: %w", v, err)
 		}
 		if err := dec.Decode(state, &c.State); err != nil {
 			return nil, fmt.Errorf("journal: details of %s: %s: %w", v, c.Number, err)
 		}
 		c.State.Number, c.State.Updated = c.Number, c.Updated
+		c.SavedAt = c.SavedAt.UTC() // when it was saved: the drift marker's date
 		out[c.Number] = c
 	}
 	if err := rows.Err(); err != nil {
