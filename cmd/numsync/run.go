@@ -80,7 +80,7 @@ type globalFlags struct {
 
 func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.config, "config", g.config, "config `FILE` (default: $NUMSYNC_CONFIG, then ./numsync.yaml)")
-	fs.StringVar(&g.journal, "journal", g.journal, "journal `FILE`, overriding the config's journal")
+	fs.StringVar(&g.journal, "journal", g.journal, "the journal: a `FILE` or a postgres:// URL, overriding the config's journal")
 	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log `FORMAT` on standard error: text or json")
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `LEVEL`: debug, info, warn or error")
 	fs.BoolVar(&g.noProgress, "no-progress", g.noProgress, "no progress bar, even on a terminal")

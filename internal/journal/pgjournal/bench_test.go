@@ -2,6 +2,7 @@ package pgjournal_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -100,4 +101,45 @@ func BenchmarkMarkSentRecordPostgres(b *testing.B) {
 	b.ReportMetric(float64(sent.Microseconds())/n/1000, "ms/MarkSent")
 	b.ReportMetric(float64(recorded.Microseconds())/n/1000, "ms/Record")
 	b.ReportMetric(100*(sent+recorded).Seconds()/n/0.1, "%wall@1000/s")
+}
+
+// BenchmarkDetailsPostgres is BenchmarkDetails on PostgreSQL: one
+// SaveDetails of a million OneUC entries, then one Details reading them
+// back, as the planner does each night.
+func BenchmarkDetailsPostgres(b *testing.B) {
+	ctx := context.Background()
+	const n = 1_000_000
+	entries := make([]plan.CachedState, n)
+	for i := range entries {
+		num := fmt.Sprintf("+1%010d", 2_000_000_000+i)
+		cnam := fmt.Sprintf("ACME %d", i%100_000)
+		entries[i] = plan.CachedState{Number: num, Updated: 63_900_000_000 + int64(i), State: plan.State{
+			Number: num, Status: "in_service", Updated: 63_900_000_000 + int64(i),
+			Features: []string{"cnam", "e911", "local"}, Detailed: true, CNAM: &cnam,
+			E911: &plan.Address{StreetAddress: fmt.Sprintf("%d MAIN ST", i%5000), Locality: "NEW YORK", Region: "NY", PostalCode: "10001"},
+		}}
+	}
+	j, err := pgjournal.Open(ctx, pgtest.URL(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	var save, load time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if err := j.SaveDetails(ctx, plan.OneUC, entries); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		got, err := j.Details(ctx, plan.OneUC)
+		if err != nil {
+			b.Fatal(err)
+		}
+		save, load = save+t1.Sub(t0), load+time.Since(t1)
+		if len(got) != n {
+			b.Fatalf("%d entries read, want %d", len(got), n)
+		}
+	}
+	b.ReportMetric(save.Seconds()/float64(b.N), "s/save-1M")
+	b.ReportMetric(load.Seconds()/float64(b.N), "s/load-1M")
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/plan"
@@ -209,7 +210,7 @@ func (j *Journal) LastFailed(ctx context.Context, csvDigest string) (int64, []pl
 }
 
 // MarkSent implements journal.Lifecycle: one statement, committed (with the
-// server's synchronous_commit) before it returns.
+// server's synchronous_commit, on by default) before it returns.
 func (j *Journal) MarkSent(ctx context.Context, runID int64, opIDs []string) error {
 	if len(opIDs) == 0 {
 		return nil
@@ -223,14 +224,13 @@ func (j *Journal) MarkSent(ctx context.Context, runID int64, opIDs []string) err
 		}
 	}
 	now := j.now()
-	err := j.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE ops SET state = 'sent', attempts = attempts + 1, updated_at = $1
-			WHERE run_id = $2 AND op_id = ANY($3)`, now, runID, ids)
-		if err != nil {
-			return err
-		}
-		return allOps(ctx, tx, tag.RowsAffected(), runID, ids)
-	})
+	// One statement, committed on its own: one round trip and one WAL
+	// flush before the request may go out. Its guard updates every id or,
+	// when one is not the run's, none.
+	tag, err := j.pool.Exec(ctx, markSentSQL, now, runID, ids)
+	if err == nil && tag.RowsAffected() != int64(len(ids)) {
+		err = allOps(ctx, j.pool, tag.RowsAffected(), runID, ids)
+	}
 	if err != nil {
 		return fmt.Errorf("journal: mark sent: %w", err)
 	}
@@ -247,33 +247,74 @@ func (j *Journal) Record(ctx context.Context, runID int64, updates []plan.OpUpda
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	now := j.now()
-	err := j.inTx(ctx, func(tx pgx.Tx) error {
-		// The results need not wait for the server's disk: if the server
-		// crashed before writing them, the operations would still be
-		// journaled as sent (MarkSent waits for the disk), and a rerun
-		// checks sent operations against the live state before sending
-		// anything again. A killed numsync loses nothing either way: the
-		// server has the commit. This halves the journal's time per batch.
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit TO off`); err != nil {
-			return err
-		}
-		return recordTx(ctx, tx, runID, now, updates)
-	})
+	args, ids, err := recordArgs(now, runID, updates)
+	if err != nil {
+		return fmt.Errorf("journal: record: %w", err)
+	}
+	// The results need not wait for the server's disk: if the server
+	// crashed before writing them, the operations would still be journaled
+	// as sent (MarkSent waits for the disk), and a rerun checks sent
+	// operations against the live state before sending anything again. A
+	// killed numsync loses nothing either way: the server has the commit.
+	// Both statements go in one round trip and one implicit transaction,
+	// to whose end set_config(..., true) is local.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
+	b.Queue(recordSQL, args...)
+	br := j.pool.SendBatch(ctx, b)
+	_, err = br.Exec()
+	var tag pgconn.CommandTag
+	if err == nil {
+		tag, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.RowsAffected() != int64(len(ids)) {
+		err = allOps(ctx, j.pool, tag.RowsAffected(), runID, ids)
+	}
 	if err != nil {
 		return fmt.Errorf("journal: record: %w", err)
 	}
 	return nil
 }
 
-// recordTx applies updates inside tx with one UPDATE over the unnested
-// batch. An unknown id or state is an error (the caller rolls back); for an
-// id given twice the last update counts.
+// recordTx applies updates inside tx (Start's carried failures).
 func recordTx(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, updates []plan.OpUpdate) error {
+	args, ids, err := recordArgs(now, runID, updates)
+	if err != nil {
+		return err
+	}
+	tag, err := tx.Exec(ctx, recordSQL, args...)
+	if err != nil {
+		return err
+	}
+	return allOps(ctx, tx, tag.RowsAffected(), runID, ids)
+}
+
+// markSentSQL marks $3's operations of run $2 sent, one attempt more
+// each, at $1 — all of them, or none when one is not the run's.
+const markSentSQL = `UPDATE ops SET state = 'sent', attempts = attempts + 1, updated_at = $1
+	WHERE run_id = $2 AND op_id = ANY($3)
+		AND (SELECT count(*) FROM ops o WHERE o.run_id = $2 AND o.op_id = ANY($3)) = cardinality($3::text[])`
+
+// recordSQL stores a batch's results (recordArgs) — all of them, or none
+// when one names no operation of the run.
+const recordSQL = `UPDATE ops SET state = u.state,
+		ref = CASE WHEN u.ref = '' THEN ops.ref ELSE u.ref END,
+		last_error = u.err, updated_at = $1
+	FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, state, ref, err)
+	WHERE ops.run_id = $2 AND ops.op_id = u.id
+		AND (SELECT count(*) FROM ops o WHERE o.run_id = $2 AND o.op_id = ANY($3)) = cardinality($3::text[])`
+
+// recordArgs checks updates and returns recordSQL's arguments and the
+// distinct ids; for an id given twice the last update counts.
+func recordArgs(now time.Time, runID int64, updates []plan.OpUpdate) ([]any, []string, error) {
 	pos := make(map[string]int, len(updates))
 	var ids, states, refs, errs []string
 	for _, u := range updates {
 		if !journal.ValidState(u.State) {
-			return fmt.Errorf("operation %s: invalid state %q", u.OpID, u.State)
+			return nil, nil, fmt.Errorf("operation %s: invalid state %q", u.OpID, u.State)
 		}
 		if i, dup := pos[u.OpID]; dup {
 			states[i], refs[i], errs[i] = string(u.State), u.Ref, u.Error
@@ -285,21 +326,18 @@ func recordTx(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, update
 		refs = append(refs, u.Ref)
 		errs = append(errs, u.Error)
 	}
-	tag, err := tx.Exec(ctx, `UPDATE ops SET state = u.state,
-			ref = CASE WHEN u.ref = '' THEN ops.ref ELSE u.ref END,
-			last_error = u.err, updated_at = $1
-		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, state, ref, err)
-		WHERE ops.run_id = $2 AND ops.op_id = u.id`, now, runID, ids, states, refs, errs)
-	if err != nil {
-		return err
-	}
-	return allOps(ctx, tx, tag.RowsAffected(), runID, ids)
+	return []any{now, runID, ids, states, refs, errs}, ids, nil
+}
+
+// querier is a transaction or the pool.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // allOps checks that a batch update touched every one of the (distinct)
-// ids; when it did not, it names one that is missing, and the caller rolls
-// the batch back.
-func allOps(ctx context.Context, tx pgx.Tx, n int64, runID int64, ids []string) error {
+// ids; when it did not (the statements' guard then changed nothing), it
+// names one that is missing.
+func allOps(ctx context.Context, tx querier, n int64, runID int64, ids []string) error {
 	if n == int64(len(ids)) {
 		return nil
 	}

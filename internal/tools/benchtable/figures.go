@@ -92,6 +92,8 @@ var figures = []figure{
 	{Name: "journal size per 100k ops, SQLite (MB; schema 1: 150)", Pkg: "internal/journal", Bench: "BenchmarkJournalSize", Unit: "MB/100k-ops", Dir: atMost, Target: 16.7},
 	{Name: "journal size per 100k ops, PostgreSQL (MB)", Pkg: "internal/journal/pgjournal", Bench: "BenchmarkJournalSizePostgres", Unit: "MB/100k-ops", Note: "— (schema 1 on SQLite: 150)"},
 	{Name: "journal MarkSent+Record on PostgreSQL, % wall @1000/s", Pkg: "internal/journal/pgjournal", Bench: "BenchmarkMarkSentRecordPostgres", Unit: "%wall@1000/s", Dir: atMost, Target: 5},
+	{Name: "journal on PostgreSQL, save detail cache, 1M (s)", Pkg: "internal/journal/pgjournal", Bench: "BenchmarkDetailsPostgres", Unit: "s/save-1M", Note: "—"},
+	{Name: "journal on PostgreSQL, load detail cache, 1M (s)", Pkg: "internal/journal/pgjournal", Bench: "BenchmarkDetailsPostgres", Unit: "s/load-1M", Note: "—"},
 	{Name: "journal StartRun, 100k ops (s)", Pkg: "internal/journal", Bench: "BenchmarkStartRun", Unit: "s/StartRun-100k", Note: "—"},
 	{Name: "journal save detail cache, 1M (s)", Pkg: "internal/journal", Bench: "BenchmarkDetails", Unit: "s/save-1M", Note: "—"},
 	{Name: "journal load detail cache, 1M (s)", Pkg: "internal/journal", Bench: "BenchmarkDetails", Unit: "s/load-1M", Note: "—"},
