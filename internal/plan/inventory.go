@@ -13,16 +13,17 @@ import (
 type Inventory struct {
 	// Vendor is whose inventory this is.
 	Vendor VendorName
-	// Records holds the listed numbers, keyed by E.164 number. OneUC
-	// records of numbers whose CNAM and E911 the CSV manages are Detailed.
-	Records map[string]State
+	// Records holds the listed numbers, keyed by E.164 number (compactly:
+	// see Records). OneUC records of numbers whose CNAM and E911 the CSV
+	// manages are Detailed.
+	Records *Records
 	// Complete is true when every listing page was read and the last one
 	// said it was the last. No deletion is planned from an incomplete
 	// inventory.
 	Complete bool
 	// Err is why the listing stopped early, when it did.
 	Err error
-	// Held is the number of numbers listed (len(Records)): the base of a
+	// Held is the number of numbers listed (Records.Len()): the base of a
 	// percentage max_delete and the count the journal should record as the
 	// vendor's size at the end of a successful run.
 	Held int
@@ -44,15 +45,13 @@ type Inventory struct {
 // Fingerprint filled in. Tests, benchmarks and callers that list a vendor
 // by other means use it; Gather builds its inventories the same way.
 func NewInventory(v VendorName, records map[string]State) *Inventory {
-	if records == nil {
-		records = map[string]State{}
-	}
+	recs := RecordsOf(records)
 	return &Inventory{
 		Vendor:      v,
-		Records:     records,
+		Records:     recs,
 		Complete:    true,
-		Held:        len(records),
-		Fingerprint: Fingerprint(records),
+		Held:        recs.Len(),
+		Fingerprint: Fingerprint(recs),
 	}
 }
 
@@ -90,16 +89,17 @@ func (inv *Inventories) vendor(v VendorName) *Inventory {
 // Fingerprint returns the hex SHA-256 of records in number order, over every
 // field a listing or a detail read carries, so it does not depend on the
 // order in which the vendor listed them.
-func Fingerprint(records map[string]State) string {
-	keys := make([]string, 0, len(records))
-	for k := range records {
+func Fingerprint(records *Records) string {
+	keys := make([]string, 0, records.Len())
+	for k := range records.All() {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	h := sha256.New()
 	var buf []byte
 	for _, k := range keys {
-		buf = appendStateKey(buf[:0], k, records[k])
+		rec, _ := records.Get(k)
+		buf = appendStateKey(buf[:0], k, rec)
 		_, _ = h.Write(buf)
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -1,0 +1,322 @@
+package plan
+
+import (
+	"iter"
+	"strconv"
+)
+
+// Records is one vendor's listed numbers, keyed by E.164 number, stored
+// compactly: a million-number listing is the largest thing a plan holds.
+//
+// A listing record (a number in canonical E.164, a state word, OneUC's
+// `updated` and features, First Orion's id in canonical UUID form, its
+// place and flags) is packed into 48 bytes, its strings interned in small
+// tables; a plan.State is 192 bytes and a map of them stores each apart.
+// Anything that does not pack (details read from the vendor, an unusual
+// number or id, a table full) is kept as the State itself. Get gives back
+// exactly the State that was Set either way.
+//
+// The zero value and nil are empty; Set needs a Records from NewRecords or
+// RecordsOf. A Records is not safe for concurrent writes.
+type Records struct {
+	index map[uint64]int32
+	recs  []packedState
+	other map[string]State
+	words wordTable
+}
+
+// packedState is a State reduced to its listing fields; see pack.
+type packedState struct {
+	num     uint64 // e164Digits of Number
+	updated int64
+	id      [16]byte
+	// Indexes into the word tables; 0 is "" (or nil features).
+	status, businessUnit, program, channel, callPurpose, features uint16
+	flags                                                          uint8
+}
+
+const (
+	packedHasID uint8 = 1 << iota
+	packedAuthSet
+	packedAuthTrue
+)
+
+// wordTable interns the few distinct strings and feature lists of a
+// listing; index 0 is "" and nil, index 1 of lists is the empty list.
+type wordTable struct {
+	strs  []string
+	strIx map[string]uint16
+	lists [][]string
+	listX map[string]uint16
+}
+
+const maxWords = 1<<16 - 1
+
+// NewRecords returns an empty Records ready for Set.
+func NewRecords() *Records {
+	return &Records{index: map[uint64]int32{}, other: map[string]State{}}
+}
+
+// RecordsOf returns the records of m (keyed by number, as a vendor lists
+// them); m's keys are the numbers, whatever the States' Number says.
+func RecordsOf(m map[string]State) *Records {
+	r := NewRecords()
+	for n, s := range m {
+		s.Number = n
+		r.Set(s)
+	}
+	return r
+}
+
+// Len is the number of records.
+func (r *Records) Len() int {
+	if r == nil {
+		return 0
+	}
+	return len(r.index) + len(r.other)
+}
+
+// Get returns the record of number, and whether there is one.
+func (r *Records) Get(number string) (State, bool) {
+	if r == nil {
+		return State{}, false
+	}
+	if k, ok := e164Digits(number); ok {
+		if i, ok := r.index[k]; ok {
+			return r.unpack(&r.recs[i], number), true
+		}
+	}
+	s, ok := r.other[number]
+	return s, ok
+}
+
+// Set adds s under s.Number, replacing any record of that number.
+func (r *Records) Set(s State) {
+	k, canonical := e164Digits(s.Number)
+	if canonical {
+		if p, ok := r.pack(k, s); ok {
+			delete(r.other, s.Number)
+			if i, ok := r.index[k]; ok {
+				r.recs[i] = p
+				return
+			}
+			r.index[k] = int32(len(r.recs))
+			r.recs = append(r.recs, p)
+			return
+		}
+		if i, ok := r.index[k]; ok {
+			// The number leaves the packed records; its slot stays unused.
+			delete(r.index, k)
+			r.recs[i] = packedState{}
+		}
+	}
+	r.other[s.Number] = s
+}
+
+// All yields every record with its number, in no particular order.
+func (r *Records) All() iter.Seq2[string, State] {
+	return func(yield func(string, State) bool) {
+		if r == nil {
+			return
+		}
+		for k, i := range r.index {
+			n := formatE164(k)
+			if !yield(n, r.unpack(&r.recs[i], n)) {
+				return
+			}
+		}
+		for n, s := range r.other {
+			if !yield(n, s) {
+				return
+			}
+		}
+	}
+}
+
+// pack reduces s to a packedState when nothing is lost.
+func (r *Records) pack(k uint64, s State) (packedState, bool) {
+	if s.Detailed || s.CNAM != nil || s.E911 != nil || len(r.recs) >= 1<<31-1 {
+		return packedState{}, false
+	}
+	p := packedState{num: k, updated: s.Updated}
+	if s.ID != "" {
+		if !parseUUID(s.ID, &p.id) {
+			return packedState{}, false
+		}
+		p.flags |= packedHasID
+	}
+	if s.AuthCalls != nil {
+		p.flags |= packedAuthSet
+		if *s.AuthCalls {
+			p.flags |= packedAuthTrue
+		}
+	}
+	var ok [6]bool
+	p.status, ok[0] = r.words.str(s.Status)
+	p.businessUnit, ok[1] = r.words.str(s.BusinessUnit)
+	p.program, ok[2] = r.words.str(s.Program)
+	p.channel, ok[3] = r.words.str(s.Channel)
+	p.callPurpose, ok[4] = r.words.str(s.CallPurpose)
+	p.features, ok[5] = r.words.list(s.Features)
+	for _, o := range ok {
+		if !o {
+			return packedState{}, false
+		}
+	}
+	return p, true
+}
+
+// unpack rebuilds the State of p, whose number is n.
+func (r *Records) unpack(p *packedState, n string) State {
+	s := State{
+		Number:       n,
+		Status:       r.words.strs[p.status],
+		Updated:      p.updated,
+		Features:     r.words.lists[p.features],
+		BusinessUnit: r.words.strs[p.businessUnit],
+		Program:      r.words.strs[p.program],
+		Channel:      r.words.strs[p.channel],
+		CallPurpose:  r.words.strs[p.callPurpose],
+	}
+	if p.flags&packedHasID != 0 {
+		s.ID = formatUUID(&p.id)
+	}
+	if p.flags&packedAuthSet != 0 {
+		b := p.flags&packedAuthTrue != 0
+		s.AuthCalls = &b
+	}
+	return s
+}
+
+// str returns the index of s, adding it; false when the table is full.
+func (w *wordTable) str(s string) (uint16, bool) {
+	if s == "" {
+		return 0, true
+	}
+	if i, ok := w.strIx[s]; ok {
+		return i, true
+	}
+	if w.strIx == nil {
+		w.strIx = map[string]uint16{}
+		w.strs = []string{""}
+	}
+	if len(w.strs) >= maxWords {
+		return 0, false
+	}
+	i := uint16(len(w.strs))
+	w.strs = append(w.strs, s)
+	w.strIx[s] = i
+	return i, true
+}
+
+// list returns the index of the feature list fs (nil and empty kept
+// apart), adding it; false when the table is full. The stored list is a
+// copy clipped to its length, so no holder's append reaches another's.
+func (w *wordTable) list(fs []string) (uint16, bool) {
+	if w.listX == nil {
+		w.listX = map[string]uint16{}
+		w.lists = [][]string{nil, {}}
+	}
+	if fs == nil {
+		return 0, true
+	}
+	if len(fs) == 0 {
+		return 1, true
+	}
+	n := len(fs)
+	for _, f := range fs {
+		n += len(f)
+	}
+	key := make([]byte, 0, n)
+	for _, f := range fs {
+		key = append(key, f...)
+		key = append(key, 0)
+	}
+	if i, ok := w.listX[string(key)]; ok {
+		return i, true
+	}
+	if len(w.lists) >= maxWords {
+		return 0, false
+	}
+	i := uint16(len(w.lists))
+	c := make([]string, len(fs))
+	copy(c, fs)
+	w.lists = append(w.lists, c)
+	w.listX[string(key)] = i
+	return i, true
+}
+
+// e164Digits returns the digits of a canonical E.164 number ("+" and 1 to
+// 15 digits, the first not 0) as an integer: one-to-one with the string,
+// which formatE164 gives back.
+func e164Digits(n string) (uint64, bool) {
+	if len(n) < 2 || len(n) > 16 || n[0] != '+' || n[1] == '0' {
+		return 0, false
+	}
+	var k uint64
+	for i := 1; i < len(n); i++ {
+		c := n[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		k = k*10 + uint64(c-'0')
+	}
+	return k, true
+}
+
+// formatE164 is e164Digits' inverse.
+func formatE164(k uint64) string {
+	var b [17]byte
+	b[0] = '+'
+	return string(strconv.AppendUint(b[:1], k, 10))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// parseUUID reads a canonical lower-case UUID (8-4-4-4-12 hex digits),
+// the only spelling formatUUID gives back.
+func parseUUID(s string, out *[16]byte) bool {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+			continue
+		}
+		hi, lo := unhex(s[i]), unhex(s[i+1])
+		if hi < 0 || lo < 0 {
+			return false
+		}
+		out[j] = byte(hi<<4 | lo)
+		j++
+		i += 2
+	}
+	return true
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return -1
+}
+
+// formatUUID writes id in canonical lower-case form.
+func formatUUID(id *[16]byte) string {
+	var b [36]byte
+	j := 0
+	for i, v := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = hexDigits[v>>4], hexDigits[v&15]
+		j += 2
+	}
+	return string(b[:])
+}
