@@ -32,7 +32,7 @@ type packedState struct {
 	id      [16]byte
 	// Indexes into the word tables; 0 is "" (or nil features).
 	status, businessUnit, program, channel, callPurpose, features uint16
-	flags                                                          uint8
+	flags                                                         uint8
 }
 
 const (
