@@ -483,7 +483,13 @@ func scanNumbersPage(data []byte, items []wireNumber) ([]wireNumber, *pageInfo, 
 			info = &pageInfo{}
 			return sc.Object(func(key []byte) bool {
 				if string(key) == "nextPage" {
-					return str(&info.NextPage, false)
+					// A URL: its & comes escaped (\u0026), which
+					// encoding/json unquotes, on this one string.
+					if sc.Peek() == 'n' {
+						return sc.Lit("null")
+					}
+					raw, ok := sc.RawStr()
+					return ok && json.Unmarshal(raw, &info.NextPage) == nil
 				}
 				return !jsonscan.CaseVariant(key, "nextPage") && sc.Skip()
 			})

@@ -79,6 +79,19 @@ func (s *Scanner) Str() ([]byte, bool) {
 	return nil, false
 }
 
+// RawStr reads a string with any escapes JSON allows and returns it
+// quoted, as it is in the input, for encoding/json to unquote.
+func (s *Scanner) RawStr() ([]byte, bool) {
+	if s.Peek() != '"' {
+		return nil, false
+	}
+	start := s.i
+	if !s.skipString() {
+		return nil, false
+	}
+	return s.b[start:s.i], true
+}
+
 // Lit reads the literal word (true, false or null).
 func (s *Scanner) Lit(word string) bool {
 	s.ws()

@@ -141,3 +141,11 @@ func FuzzListScan(f *testing.F) {
 		checkScan(t, d, data)
 	})
 }
+
+// TestScanTakesLabPages: the lab's listing data is what gets scanned.
+func TestScanTakesLabPages(t *testing.T) {
+	data := `{"cascade_quantity":0,"numbers":{"+12122000001":{"assigned_to":"4b3c0000000000000000000000000001","created":63963414956,"features":[],"state":"in_service","updated":63963414956},"+12122000002":{"assigned_to":"4b3c0000000000000000000000000001","created":63963414956,"features":["cnam"],"state":"reserved","updated":63963414957}}}`
+	if !checkScan(t, new(listDecoder), []byte(data)) {
+		t.Errorf("lab page not scanned:\n%s", data)
+	}
+}
