@@ -19,8 +19,16 @@ import (
 // The zero value and nil are empty; Set needs a Records from NewRecords or
 // RecordsOf. A Records is not safe for concurrent writes.
 type Records struct {
-	index map[uint64]int32
-	recs  []packedState
+	// index is an open-addressing hash table of positions in recs (plus
+	// one; 0 is free), keyed by the records' numbers: 4 bytes a slot,
+	// where a Go map would take 16 and copy itself as it grows.
+	index []int32
+	shift uint
+	// recs holds the packed records in chunks that never move, so a
+	// growing listing copies nothing.
+	recs  [][]packedState
+	n     int // packed records in use (in recs, not dead)
+	total int // packed records ever added (positions taken)
 	other map[string]State
 	words wordTable
 }
@@ -39,7 +47,63 @@ const (
 	packedHasID uint8 = 1 << iota
 	packedAuthSet
 	packedAuthTrue
+	// packedDead marks a record replaced by one kept in other.
+	packedDead
 )
+
+const chunkBits = 12 // 4,096 records a chunk
+
+// at returns the packed record at position i.
+func (r *Records) at(i int32) *packedState {
+	return &r.recs[i>>chunkBits][i&(1<<chunkBits-1)]
+}
+
+// slot finds k in the index: the slot holding it, or the free slot
+// where it belongs.
+func (r *Records) slot(k uint64) (int, int32) {
+	if len(r.index) == 0 {
+		return -1, 0
+	}
+	mask := len(r.index) - 1
+	i := int((k * 0x9E3779B97F4A7C15) >> r.shift)
+	for {
+		p := r.index[i]
+		if p == 0 || r.at(p-1).num == k {
+			return i, p
+		}
+		i = (i + 1) & mask
+	}
+}
+
+// add appends p as a new packed record, growing the index when it is
+// more than half full.
+func (r *Records) add(p packedState) {
+	if (r.total+1)*2 > len(r.index) {
+		r.rehash(max(1024, len(r.index)*2))
+	}
+	pos := r.total
+	if pos>>chunkBits == len(r.recs) {
+		r.recs = append(r.recs, make([]packedState, 1<<chunkBits))
+	}
+	*r.at(int32(pos)) = p
+	r.total++
+	r.n++
+	i, _ := r.slot(p.num)
+	r.index[i] = int32(pos) + 1
+}
+
+// rehash rebuilds the index with size slots (a power of two).
+func (r *Records) rehash(size int) {
+	shift := uint(64)
+	for n := 1; n < size; n <<= 1 {
+		shift--
+	}
+	r.index, r.shift = make([]int32, size), shift
+	for pos := range r.total {
+		i, _ := r.slot(r.at(int32(pos)).num)
+		r.index[i] = int32(pos) + 1
+	}
+}
 
 // wordTable interns the few distinct strings and feature lists of a
 // listing; index 0 is "" and nil, index 1 of lists is the empty list.
@@ -54,7 +118,7 @@ const maxWords = 1<<16 - 1
 
 // NewRecords returns an empty Records ready for Set.
 func NewRecords() *Records {
-	return &Records{index: map[uint64]int32{}, other: map[string]State{}}
+	return &Records{other: map[string]State{}}
 }
 
 // RecordsOf returns the records of m (keyed by number, as a vendor lists
@@ -73,7 +137,7 @@ func (r *Records) Len() int {
 	if r == nil {
 		return 0
 	}
-	return len(r.index) + len(r.other)
+	return r.n + len(r.other)
 }
 
 // Get returns the record of number, and whether there is one.
@@ -82,8 +146,10 @@ func (r *Records) Get(number string) (State, bool) {
 		return State{}, false
 	}
 	if k, ok := e164Digits(number); ok {
-		if i, ok := r.index[k]; ok {
-			return r.unpack(&r.recs[i], number), true
+		if _, pos := r.slot(k); pos != 0 {
+			if p := r.at(pos - 1); p.flags&packedDead == 0 {
+				return r.unpack(p, number), true
+			}
 		}
 	}
 	s, ok := r.other[number]
@@ -94,20 +160,30 @@ func (r *Records) Get(number string) (State, bool) {
 func (r *Records) Set(s State) {
 	k, canonical := e164Digits(s.Number)
 	if canonical {
+		_, pos := r.slot(k)
+		var old *packedState
+		if pos != 0 {
+			old = r.at(pos - 1)
+		}
 		if p, ok := r.pack(k, s); ok {
-			delete(r.other, s.Number)
-			if i, ok := r.index[k]; ok {
-				r.recs[i] = p
-				return
+			if _, in := r.other[s.Number]; in {
+				delete(r.other, s.Number)
 			}
-			r.index[k] = int32(len(r.recs))
-			r.recs = append(r.recs, p)
+			switch {
+			case old == nil:
+				r.add(p)
+			case old.flags&packedDead != 0:
+				*old = p
+				r.n++
+			default:
+				*old = p
+			}
 			return
 		}
-		if i, ok := r.index[k]; ok {
-			// The number leaves the packed records; its slot stays unused.
-			delete(r.index, k)
-			r.recs[i] = packedState{}
+		if old != nil && old.flags&packedDead == 0 {
+			// The number leaves the packed records; its place stays.
+			old.flags |= packedDead
+			r.n--
 		}
 	}
 	r.other[s.Number] = s
@@ -119,9 +195,13 @@ func (r *Records) All() iter.Seq2[string, State] {
 		if r == nil {
 			return
 		}
-		for k, i := range r.index {
-			n := formatE164(k)
-			if !yield(n, r.unpack(&r.recs[i], n)) {
+		for pos := range r.total {
+			p := r.at(int32(pos))
+			if p.flags&packedDead != 0 {
+				continue
+			}
+			n := formatE164(p.num)
+			if !yield(n, r.unpack(p, n)) {
 				return
 			}
 		}
@@ -135,7 +215,7 @@ func (r *Records) All() iter.Seq2[string, State] {
 
 // pack reduces s to a packedState when nothing is lost.
 func (r *Records) pack(k uint64, s State) (packedState, bool) {
-	if s.Detailed || s.CNAM != nil || s.E911 != nil || len(r.recs) >= 1<<31-1 {
+	if s.Detailed || s.CNAM != nil || s.E911 != nil || r.total >= 1<<30 {
 		return packedState{}, false
 	}
 	p := packedState{num: k, updated: s.Updated}
@@ -309,14 +389,16 @@ func unhex(c byte) int {
 // formatUUID writes id in canonical lower-case form.
 func formatUUID(id *[16]byte) string {
 	var b [36]byte
-	j := 0
+	return string(appendUUID(b[:0], id))
+}
+
+// appendUUID appends id in canonical lower-case form.
+func appendUUID(b []byte, id *[16]byte) []byte {
 	for i, v := range id {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
+			b = append(b, '-')
 		}
-		b[j], b[j+1] = hexDigits[v>>4], hexDigits[v&15]
-		j += 2
+		b = append(b, hexDigits[v>>4], hexDigits[v&15])
 	}
-	return string(b[:])
+	return b
 }
