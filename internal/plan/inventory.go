@@ -115,7 +115,7 @@ func Fingerprint(records *Records) string {
 			p := records.at(packed[0])
 			n := strconv.AppendUint(append(text[:0], '+'), p.num, 10)
 			if len(others) == 0 || string(n) < others[0] {
-				buf = records.appendPackedKey(buf[:0], n, p)
+				buf = records.appendPackedKey(buf[:0], n, packed[0])
 				_, _ = h.Write(buf)
 				packed = packed[1:]
 				continue
@@ -168,10 +168,11 @@ func cmpUint(a, b uint64) int {
 	return 0
 }
 
-// appendPackedKey is appendStateKey of the packed record p, whose number
+// appendPackedKey is appendStateKey of the packed record at pos, whose number
 // text is n, written without unpacking it.
-func (r *Records) appendPackedKey(b, n []byte, p *packedState) []byte {
+func (r *Records) appendPackedKey(b, n []byte, pos int32) []byte {
 	const us, rs = 0x1f, 0x1e
+	p := r.at(pos)
 	w := &r.words
 	b = append(b, n...)
 	b = append(b, us)
@@ -187,7 +188,7 @@ func (r *Records) appendPackedKey(b, n []byte, p *packedState) []byte {
 	}
 	b = append(b, us, us, us) // no CNAM, no E911: those do not pack
 	if p.flags&packedHasID != 0 {
-		b = appendUUID(b, &p.id)
+		b = appendUUID(b, r.idAt(pos))
 	}
 	b = append(b, us)
 	b = append(b, w.strs[p.businessUnit]...)

@@ -10,8 +10,9 @@ import (
 //
 // A listing record (a number in canonical E.164, a state word, OneUC's
 // `updated` and features, First Orion's id in canonical UUID form, its
-// place and flags) is packed into 48 bytes, its strings interned in small
-// tables; a plan.State is 192 bytes and a map of them stores each apart.
+// place and flags) is packed into 32 bytes (48 with an id), its strings
+// interned in small tables; a plan.State is 192 bytes and a map of them
+// stores each apart.
 // Anything that does not pack (details read from the vendor, an unusual
 // number or id, a table full) is kept as the State itself. Get gives back
 // exactly the State that was Set either way.
@@ -26,18 +27,21 @@ type Records struct {
 	shift uint
 	// recs holds the packed records in chunks that never move, so a
 	// growing listing copies nothing.
-	recs  [][]packedState
+	recs [][]packedState
+	// ids holds First Orion's ids beside recs, chunk by chunk, made only
+	// where one is stored: OneUC's records carry none.
+	ids   [][][16]byte
 	n     int // packed records in use (in recs, not dead)
 	total int // packed records ever added (positions taken)
 	other map[string]State
 	words wordTable
 }
 
-// packedState is a State reduced to its listing fields; see pack.
+// packedState is a State reduced to its listing fields (its id, when it
+// has one, is in Records.ids); see pack.
 type packedState struct {
 	num     uint64 // e164Digits of Number
 	updated int64
-	id      [16]byte
 	// Indexes into the word tables; 0 is "" (or nil features).
 	status, businessUnit, program, channel, callPurpose, features uint16
 	flags                                                         uint8
@@ -75,9 +79,30 @@ func (r *Records) slot(k uint64) (int, int32) {
 	}
 }
 
+// store writes p, and its id, at position pos.
+func (r *Records) store(pos int32, p packedState, id *[16]byte) {
+	*r.at(pos) = p
+	if p.flags&packedHasID == 0 {
+		return
+	}
+	c := int(pos >> chunkBits)
+	for len(r.ids) <= c {
+		r.ids = append(r.ids, nil)
+	}
+	if r.ids[c] == nil {
+		r.ids[c] = make([][16]byte, 1<<chunkBits)
+	}
+	r.ids[c][pos&(1<<chunkBits-1)] = *id
+}
+
+// idAt returns the id stored at position pos (its record has one).
+func (r *Records) idAt(pos int32) *[16]byte {
+	return &r.ids[pos>>chunkBits][pos&(1<<chunkBits-1)]
+}
+
 // add appends p as a new packed record, growing the index when it is
 // more than half full.
-func (r *Records) add(p packedState) {
+func (r *Records) add(p packedState, id *[16]byte) {
 	if (r.total+1)*2 > len(r.index) {
 		r.rehash(max(1024, len(r.index)*2))
 	}
@@ -85,7 +110,7 @@ func (r *Records) add(p packedState) {
 	if pos>>chunkBits == len(r.recs) {
 		r.recs = append(r.recs, make([]packedState, 1<<chunkBits))
 	}
-	*r.at(int32(pos)) = p
+	r.store(int32(pos), p, id)
 	r.total++
 	r.n++
 	i, _ := r.slot(p.num)
@@ -148,7 +173,7 @@ func (r *Records) Get(number string) (State, bool) {
 	if k, ok := e164Digits(number); ok {
 		if _, pos := r.slot(k); pos != 0 {
 			if p := r.at(pos - 1); p.flags&packedDead == 0 {
-				return r.unpack(p, number), true
+				return r.unpack(pos-1, number), true
 			}
 		}
 	}
@@ -165,18 +190,19 @@ func (r *Records) Set(s State) {
 		if pos != 0 {
 			old = r.at(pos - 1)
 		}
-		if p, ok := r.pack(k, s); ok {
+		var id [16]byte
+		if p, ok := r.pack(k, s, &id); ok {
 			if _, in := r.other[s.Number]; in {
 				delete(r.other, s.Number)
 			}
 			switch {
 			case old == nil:
-				r.add(p)
+				r.add(p, &id)
 			case old.flags&packedDead != 0:
-				*old = p
+				r.store(pos-1, p, &id)
 				r.n++
 			default:
-				*old = p
+				r.store(pos-1, p, &id)
 			}
 			return
 		}
@@ -201,7 +227,7 @@ func (r *Records) All() iter.Seq2[string, State] {
 				continue
 			}
 			n := formatE164(p.num)
-			if !yield(n, r.unpack(p, n)) {
+			if !yield(n, r.unpack(int32(pos), n)) {
 				return
 			}
 		}
@@ -213,14 +239,14 @@ func (r *Records) All() iter.Seq2[string, State] {
 	}
 }
 
-// pack reduces s to a packedState when nothing is lost.
-func (r *Records) pack(k uint64, s State) (packedState, bool) {
+// pack reduces s to a packedState (and id) when nothing is lost.
+func (r *Records) pack(k uint64, s State, id *[16]byte) (packedState, bool) {
 	if s.Detailed || s.CNAM != nil || s.E911 != nil || r.total >= 1<<30 {
 		return packedState{}, false
 	}
 	p := packedState{num: k, updated: s.Updated}
 	if s.ID != "" {
-		if !parseUUID(s.ID, &p.id) {
+		if !parseUUID(s.ID, id) {
 			return packedState{}, false
 		}
 		p.flags |= packedHasID
@@ -246,8 +272,9 @@ func (r *Records) pack(k uint64, s State) (packedState, bool) {
 	return p, true
 }
 
-// unpack rebuilds the State of p, whose number is n.
-func (r *Records) unpack(p *packedState, n string) State {
+// unpack rebuilds the State of the record at pos, whose number is n.
+func (r *Records) unpack(pos int32, n string) State {
+	p := r.at(pos)
 	s := State{
 		Number:       n,
 		Status:       r.words.strs[p.status],
@@ -259,7 +286,7 @@ func (r *Records) unpack(p *packedState, n string) State {
 		CallPurpose:  r.words.strs[p.callPurpose],
 	}
 	if p.flags&packedHasID != 0 {
-		s.ID = formatUUID(&p.id)
+		s.ID = formatUUID(r.idAt(pos))
 	}
 	if p.flags&packedAuthSet != 0 {
 		b := p.flags&packedAuthTrue != 0

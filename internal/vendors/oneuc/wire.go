@@ -239,10 +239,32 @@ func (d *listDecoder) decode(env *envelope) ([]plan.State, string, bool, error) 
 	return out, next, more, nil
 }
 
-// scanEntry is one number of a page as scan reads it.
+// scanEntry is one number of a page as scan reads it: listEntry with
+// `updated` already converted.
 type scanEntry struct {
-	number string
-	entry  listEntry
+	number   string
+	state    string
+	updated  int64
+	features []string
+}
+
+// gregorianBytes is gregorianToUnix of a number's text; plain digits
+// (what Kazoo sends) are read without making a string of them.
+func gregorianBytes(b []byte) int64 {
+	if len(b) == 0 || len(b) > 18 {
+		return gregorianToUnix(json.Number(b))
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return gregorianToUnix(json.Number(b))
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if v <= gregorianOffset {
+		return 0
+	}
+	return v - gregorianOffset
 }
 
 // emptyFeatures is what `"features": []` decodes to (encoding/json makes
@@ -267,7 +289,7 @@ func (d *listDecoder) scan(data []byte) ([]plan.State, bool) {
 		words[w] = w
 		return w
 	}
-	entry := func(e *listEntry) bool {
+	entry := func(e *scanEntry) bool {
 		return sc.Object(func(key []byte) bool {
 			switch string(key) {
 			case "state":
@@ -275,18 +297,18 @@ func (d *listDecoder) scan(data []byte) ([]plan.State, bool) {
 					return sc.Lit("null")
 				}
 				b, ok := sc.Str()
-				e.State = word(b)
+				e.state = word(b)
 				return ok
 			case "updated":
 				if sc.Peek() == 'n' {
 					return sc.Lit("null") // null leaves a string as it is
 				}
 				b, ok := sc.Num()
-				e.Updated = json.Number(b)
+				e.updated = gregorianBytes(b)
 				return ok
 			case "features":
 				if sc.Peek() == 'n' {
-					e.Features = nil
+					e.features = nil
 					return sc.Lit("null")
 				}
 				var fs []string
@@ -298,7 +320,7 @@ func (d *listDecoder) scan(data []byte) ([]plan.State, bool) {
 				if fs == nil {
 					fs = emptyFeatures
 				}
-				e.Features = fs
+				e.features = fs
 				return ok
 			}
 			return !jsonscan.CaseVariant(key, "state", "updated", "features") && sc.Skip()
@@ -318,7 +340,7 @@ func (d *listDecoder) scan(data []byte) ([]plan.State, bool) {
 				return false
 			}
 			entries = append(entries, scanEntry{number: string(number)})
-			return entry(&entries[len(entries)-1].entry)
+			return entry(&entries[len(entries)-1])
 		})
 	})
 	d.entries = entries[:0]
@@ -339,9 +361,9 @@ func (d *listDecoder) scan(data []byte) ([]plan.State, bool) {
 	for _, e := range entries {
 		out = append(out, plan.State{
 			Number:   e.number,
-			Status:   e.entry.State,
-			Updated:  gregorianToUnix(e.entry.Updated),
-			Features: e.entry.Features,
+			Status:   e.state,
+			Updated:  e.updated,
+			Features: e.features,
 		})
 	}
 	clear(entries)
