@@ -192,9 +192,7 @@ func (r *Records) Set(s State) {
 		}
 		var id [16]byte
 		if p, ok := r.pack(k, s, &id); ok {
-			if _, in := r.other[s.Number]; in {
-				delete(r.other, s.Number)
-			}
+			delete(r.other, s.Number)
 			switch {
 			case old == nil:
 				r.add(p, &id)
