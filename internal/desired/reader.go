@@ -359,6 +359,33 @@ type chunk struct {
 	// estRows, on the first chunk, estimates the rows of the whole input
 	// (0: unknown), to size the duplicate check once.
 	estRows int
+	// inArena says rows is a window of the shared result slice.
+	inArena bool
+}
+
+// arena is the one slice the kept rows of a whole read go to, sized from
+// the first rows: workers validate straight into windows of it, taken in
+// file order, so the rows are neither copied nor held twice.
+type arena struct {
+	rows []plan.Row
+	next int
+	// full is set once a window did not fit: later chunks (fewer rows
+	// than estimated) all go outside it, so the arena's tail is free when
+	// they are appended.
+	full bool
+}
+
+// take returns the window for n rows, or nil.
+func (a *arena) take(n int) []plan.Row {
+	if a == nil || a.full || a.next+n > len(a.rows) {
+		if a != nil {
+			a.full = true
+		}
+		return nil
+	}
+	w := a.rows[a.next : a.next+n : a.next+n]
+	a.next += n
+	return w
 }
 
 // chunkResult is what one worker found in one chunk of rows.
@@ -403,7 +430,9 @@ func (rd *reading) pipeline(sc *schema, opts Options) (merged, error) {
 			v := &rowValidator{schema: sc, opts: opts, phone: newPhoneNormalizer(opts.DefaultRegion)}
 			for c := range work {
 				n := len(c.recs)
-				if cap(c.rows) >= n {
+				if c.inArena {
+					c.valid = make([]bool, n)
+				} else if cap(c.rows) >= n {
 					// A recycled chunk: a blank record leaves its row
 					// untouched, so no old row may show through.
 					c.rows, c.valid = c.rows[:n], c.valid[:n]
@@ -426,7 +455,8 @@ func (rd *reading) pipeline(sc *schema, opts Options) (merged, error) {
 		free = make(chan *chunk, opts.Workers*8)
 	}
 	mergedCh := make(chan merged, 1)
-	go func() { mergedCh <- merge(order, free, sc, opts) }()
+	var ar *arena
+	go func() { mergedCh <- merge(order, free, sc, opts, &ar) }()
 
 	newChunk := func() *chunk {
 		select {
@@ -443,12 +473,19 @@ func (rd *reading) pipeline(sc *schema, opts Options) (merged, error) {
 	send := func() {
 		if first && opts.sizeHint > 0 {
 			// A record takes about its cells, a separator after each, on
-			// the input.
+			// the input. Rows shorter than 16 bytes on average are not
+			// believed (the arena would be too large): the rest grows.
 			if avg := cellBytes / len(cur.recs); avg > 0 {
-				cur.estRows = int(opts.sizeHint / int64(avg))
+				cur.estRows = int(min(opts.sizeHint/int64(avg), opts.sizeHint/16))
+			}
+			if !opts.CheckOnly && cur.estRows > 0 {
+				ar = &arena{rows: make([]plan.Row, cur.estRows+cur.estRows/16+chunkRows)}
 			}
 		}
 		first = false
+		if w := ar.take(len(cur.recs)); w != nil {
+			cur.rows, cur.inArena = w, true
+		}
 		order <- cur
 		work <- cur
 		cur = newChunk()
@@ -494,13 +531,16 @@ func (rd *reading) pipeline(sc *schema, opts Options) (merged, error) {
 
 // merge takes validated chunks in file order: duplicates, counts, and the
 // rows to keep. Chunks it is done with go to free, when not nil.
-func merge(order <-chan *chunk, free chan<- *chunk, sc *schema, opts Options) merged {
+func merge(order <-chan *chunk, free chan<- *chunk, sc *schema, opts Options, ar **arena) merged {
 	var m merged
 	// Keys are the E.164 digits as an integer (at most 15 digits fit in a
 	// uint64); the spellings are in line order, as the chunks come.
 	var seen *numberSet
 	var spelled []spelling
 	var kept [][]plan.Row
+	// out collects the kept rows, moved down within the arena (a row never
+	// moves up, so none is overwritten before it is moved).
+	var out []plan.Row
 	for c := range order {
 		<-c.done
 		if seen == nil {
@@ -549,6 +589,17 @@ func merge(order <-chan *chunk, free chan<- *chunk, sc *schema, opts Options) me
 			}
 			continue
 		}
+		if c.inArena {
+			if out == nil {
+				out = (*ar).rows[:0]
+			}
+			for i := range c.rows {
+				if c.valid[i] {
+					out = append(out, c.rows[i])
+				}
+			}
+			continue
+		}
 		// Compact the chunk's valid rows to its front; the chunk's other
 		// slices are dropped here.
 		j := 0
@@ -563,9 +614,22 @@ func merge(order <-chan *chunk, free chan<- *chunk, sc *schema, opts Options) me
 	if opts.CheckOnly {
 		return m
 	}
+	if out != nil {
+		// Rows past the kept ones (dropped rows' old places) must not keep
+		// their records alive.
+		clear(out[len(out):cap(out)])
+		if cap(out) >= m.kept {
+			m.rows = out
+			for _, k := range kept {
+				m.rows = append(m.rows, k...)
+			}
+			return m
+		}
+	}
 	// One allocation for the result: growing a million-row slice by
 	// appending would copy it over and over.
 	m.rows = make([]plan.Row, 0, m.kept)
+	m.rows = append(m.rows, out...)
 	for i, k := range kept {
 		m.rows = append(m.rows, k...)
 		kept[i] = nil

@@ -47,8 +47,8 @@ func benchInputs(size int) (*Desired, *Inventories) {
 	}
 	inv := &Inventories{
 		// Fingerprints are Gather's cost, not the diff's: leave them out.
-		OneUC:      &Inventory{Vendor: OneUC, Records: ouRecs, Complete: true, Held: len(ouRecs)},
-		FirstOrion: &Inventory{Vendor: FirstOrion, Records: foRecs, Complete: true, Held: len(foRecs)},
+		OneUC:      &Inventory{Vendor: OneUC, Records: RecordsOf(ouRecs), Complete: true, Held: len(ouRecs)},
+		FirstOrion: &Inventory{Vendor: FirstOrion, Records: RecordsOf(foRecs), Complete: true, Held: len(foRecs)},
 		Hierarchy:  testHierarchy(),
 	}
 	return d, inv

@@ -317,7 +317,7 @@ func (df *differ) linkActivations() {
 
 // oneUCRow plans OneUC for one row.
 func (df *differ) oneUCRow(r *Row) {
-	live, held := df.inv.OneUC.Records[r.Number]
+	live, held := df.inv.OneUC.Records.Get(r.Number)
 	status := ""
 	if held {
 		status = live.Status
@@ -381,7 +381,7 @@ func (df *differ) oneUCRow(r *Row) {
 // firstOrionRow plans First Orion for row i. Its operations do not wait
 // for the number's OneUC activation yet: linkActivations adds that.
 func (df *differ) firstOrionRow(i int, r *Row) {
-	live, held := df.inv.FirstOrion.Records[r.Number]
+	live, held := df.inv.FirstOrion.Records.Get(r.Number)
 	if held {
 		df.foListed++
 	}
@@ -502,19 +502,19 @@ func (df *differ) unmanaged(v *Inventory, managed bool, listed int, counted bool
 		if !counted {
 			listed = 0
 			for i := range df.d.Rows {
-				if _, ok := v.Records[df.d.Rows[i].Number]; ok {
+				if _, ok := v.Records.Get(df.d.Rows[i].Number); ok {
 					listed++
 				}
 			}
 		}
-		s.Unmanaged = len(v.Records) - listed
+		s.Unmanaged = v.Records.Len() - listed
 		return s
 	}
 	inCSV := make(map[string]struct{}, len(df.d.Rows))
 	for i := range df.d.Rows {
 		inCSV[df.d.Rows[i].Number] = struct{}{}
 	}
-	for n, rec := range v.Records {
+	for n, rec := range v.Records.All() {
 		if _, ok := inCSV[n]; ok {
 			continue
 		}

@@ -167,8 +167,8 @@ func TestDiff(t *testing.T) {
 		{
 			name:    "incomplete listing: no deletion, a warning",
 			desired: desiredOf(brandOnly, Row{Number: n1}),
-			ou:      &Inventory{Vendor: OneUC, Records: map[string]State{n1: ouRec(n1, "in_service", "", nil), n2: ouRec(n2, "in_service", "", nil)}, Held: 2, Err: errors.New("page 3: HTTP 502")},
-			fo:      &Inventory{Vendor: FirstOrion, Records: map[string]State{n1: foRec(n1, "bu-sales", "", "", "CS", false)}, Held: 1, Err: errors.New("page 2: timeout")},
+			ou:      &Inventory{Vendor: OneUC, Records: RecordsOf(map[string]State{n1: ouRec(n1, "in_service", "", nil), n2: ouRec(n2, "in_service", "", nil)}), Held: 2, Err: errors.New("page 3: HTTP 502")},
+			fo:      &Inventory{Vendor: FirstOrion, Records: RecordsOf(map[string]State{n1: foRec(n1, "bu-sales", "", "", "CS", false)}), Held: 1, Err: errors.New("page 2: timeout")},
 			opts:    Options{Prune: map[VendorName]bool{OneUC: true, FirstOrion: true}, MaxDelete: map[VendorName]Limit{OneUC: {N: 10}, FirstOrion: {N: 10}}},
 			want:    nil,
 			warnings: []string{

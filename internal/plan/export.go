@@ -54,7 +54,7 @@ func Export(inv *Inventories) (*ExportTable, error) {
 	var numbers []string
 	var notInService, undetailed, businessLevel, foNotInService int
 	if ou := inv.OneUC; ou != nil {
-		for n, rec := range ou.Records {
+		for n, rec := range ou.Records.All() {
 			switch {
 			case rec.Status != StatusInService:
 				notInService++
@@ -66,9 +66,9 @@ func Export(inv *Inventories) (*ExportTable, error) {
 		}
 	}
 	if fo := inv.FirstOrion; fo != nil {
-		for n, rec := range fo.Records {
+		for n, rec := range fo.Records.All() {
 			if inv.OneUC != nil {
-				if ourec, ok := inv.OneUC.Records[n]; !ok || ourec.Status != StatusInService {
+				if ourec, ok := inv.OneUC.Records.Get(n); !ok || ourec.Status != StatusInService {
 					foNotInService++
 				}
 				continue
@@ -87,7 +87,7 @@ func Export(inv *Inventories) (*ExportTable, error) {
 	for _, n := range numbers {
 		row := []string{n}
 		if ou := inv.OneUC; ou != nil {
-			rec := ou.Records[n]
+			rec, _ := ou.Records.Get(n)
 			cnam := ""
 			if rec.CNAM != nil {
 				cnam = *rec.CNAM
@@ -99,7 +99,7 @@ func Export(inv *Inventories) (*ExportTable, error) {
 			row = append(row, cnam, a.StreetAddress, a.ExtendedAddress, a.Locality, a.Region, a.PostalCode, a.CallerName)
 		}
 		if fo := inv.FirstOrion; fo != nil {
-			rec, held := fo.Records[n]
+			rec, held := fo.Records.Get(n)
 			if held && rec.BusinessUnit == "" {
 				// Reached only with OneUC too: keep the OneUC row out as well
 				// rather than write blank brand cells that would delete it.

@@ -113,15 +113,15 @@ func Gather(ctx context.Context, src Sources) (*Inventories, error) {
 // Only the end of ctx is an error; a failed listing is recorded in the
 // inventory.
 func listVendor(ctx context.Context, v Vendor, name VendorName, hist History) (*Inventory, error) {
-	records := map[string]State{}
+	records := NewRecords()
 	err := v.List(ctx, func(s State) error {
-		records[s.Number] = s
+		records.Set(s)
 		return nil
 	})
 	if err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("%s: list numbers: %w", name, ctx.Err())
 	}
-	out := &Inventory{Vendor: name, Records: records, Complete: err == nil, Held: len(records)}
+	out := &Inventory{Vendor: name, Records: records, Complete: err == nil, Held: records.Len()}
 	if err != nil {
 		// The client's error names the vendor and the listing already
 		// (oneuc: list numbers: page 3: …): adding them again made them
@@ -159,9 +159,9 @@ func gatherOneUC(ctx context.Context, src Sources) (*Inventory, string, error) {
 	}
 	var toRead []string
 	for _, n := range wanted {
-		rec := ou.Records[n]
+		rec, _ := ou.Records.Get(n)
 		if c, ok := cached[n]; ok && rec.Updated != 0 && c.Updated == rec.Updated {
-			ou.Records[n] = withDetails(rec, c.State)
+			ou.Records.Set(withDetails(rec, c.State))
 			continue
 		}
 		toRead = append(toRead, n)
@@ -177,8 +177,9 @@ func gatherOneUC(ctx context.Context, src Sources) (*Inventory, string, error) {
 			// the listing record; the diff treats unknown details as none.
 			continue
 		}
-		rec := withDetails(ou.Records[n], d)
-		ou.Records[n] = rec
+		rec, _ := ou.Records.Get(n)
+		rec = withDetails(rec, d)
+		ou.Records.Set(rec)
 		ou.Fresh = append(ou.Fresh, CachedState{Number: n, Updated: rec.Updated, State: rec})
 	}
 	ou.Fingerprint = Fingerprint(ou.Records)
@@ -201,7 +202,7 @@ func gatherOneUC(ctx context.Context, src Sources) (*Inventory, string, error) {
 func detailCandidates(ou *Inventory, d *Desired) []string {
 	var out []string
 	if d == nil {
-		for n, rec := range ou.Records {
+		for n, rec := range ou.Records.All() {
 			if rec.Status == StatusInService {
 				out = append(out, n)
 			}
@@ -212,7 +213,7 @@ func detailCandidates(ou *Inventory, d *Desired) []string {
 		}
 		for i := range d.Rows {
 			n := d.Rows[i].Number
-			if rec, ok := ou.Records[n]; ok && rec.Status == StatusInService {
+			if rec, ok := ou.Records.Get(n); ok && rec.Status == StatusInService {
 				out = append(out, n)
 			}
 		}

@@ -171,12 +171,15 @@ func TestGatherDetails(t *testing.T) {
 		cnam string
 		e911 bool
 	}{{n1, "ONE", false}, {n2, "TWO NEW", false}, {n3, "", true}} {
-		r := recs[tc.n]
+		r, _ := recs.Get(tc.n)
 		if !r.Detailed || r.CNAM == nil || *r.CNAM != tc.cnam || (r.E911 != nil) != tc.e911 {
 			t.Errorf("%s: got detailed=%v cnam=%v e911=%v, want cnam %q e911 %v", tc.n, r.Detailed, r.CNAM, r.E911, tc.cnam, tc.e911)
 		}
 	}
-	if recs[n4].Detailed || recs[n5].Detailed {
+	if r4, _ := recs.Get(n4); r4.Detailed {
+		t.Error("numbers that need no details were read")
+	}
+	if r5, _ := recs.Get(n5); r5.Detailed {
 		t.Error("numbers that need no details were read")
 	}
 	if got := len(inv.OneUC.Fresh); got != 2 || cache.saved != 2 {
@@ -225,7 +228,7 @@ func TestGatherExportReadsEveryNumberInService(t *testing.T) {
 	if got := ou.readNumbers(); !slices.Equal(got, []string{n1, n3}) {
 		t.Errorf("read %v", got)
 	}
-	if r := inv.OneUC.Records[n3]; !r.Detailed || r.CNAM == nil || *r.CNAM != "" {
+	if r, _ := inv.OneUC.Records.Get(n3); !r.Detailed || r.CNAM == nil || *r.CNAM != "" {
 		t.Errorf("a number read without CNAM should have CNAM none, got %+v", r)
 	}
 }
@@ -353,20 +356,20 @@ func TestGatherFailures(t *testing.T) {
 }
 
 func TestFingerprintIgnoresOrder(t *testing.T) {
-	a := map[string]State{}
-	b := map[string]State{}
+	a := NewRecords()
+	b := NewRecords()
 	for i := range 50 {
 		n := fmt.Sprintf("+1212555%04d", i)
-		a[n] = State{Number: n, Status: "in_service", Updated: int64(i)}
+		a.Set(State{Number: n, Status: "in_service", Updated: int64(i)})
 	}
 	for i := 49; i >= 0; i-- {
 		n := fmt.Sprintf("+1212555%04d", i)
-		b[n] = State{Number: n, Status: "in_service", Updated: int64(i)}
+		b.Set(State{Number: n, Status: "in_service", Updated: int64(i)})
 	}
 	if Fingerprint(a) != Fingerprint(b) {
 		t.Error("fingerprint depends on insertion order")
 	}
-	b["+12125550007"] = State{Number: "+12125550007", Status: "in_service", Updated: 8}
+	b.Set(State{Number: "+12125550007", Status: "in_service", Updated: 8})
 	if Fingerprint(a) == Fingerprint(b) {
 		t.Error("fingerprint misses a changed record")
 	}

@@ -13,16 +13,17 @@ import (
 type Inventory struct {
 	// Vendor is whose inventory this is.
 	Vendor VendorName
-	// Records holds the listed numbers, keyed by E.164 number. OneUC
-	// records of numbers whose CNAM and E911 the CSV manages are Detailed.
-	Records map[string]State
+	// Records holds the listed numbers, keyed by E.164 number (compactly:
+	// see Records). OneUC records of numbers whose CNAM and E911 the CSV
+	// manages are Detailed.
+	Records *Records
 	// Complete is true when every listing page was read and the last one
 	// said it was the last. No deletion is planned from an incomplete
 	// inventory.
 	Complete bool
 	// Err is why the listing stopped early, when it did.
 	Err error
-	// Held is the number of numbers listed (len(Records)): the base of a
+	// Held is the number of numbers listed (Records.Len()): the base of a
 	// percentage max_delete and the count the journal should record as the
 	// vendor's size at the end of a successful run.
 	Held int
@@ -44,15 +45,13 @@ type Inventory struct {
 // Fingerprint filled in. Tests, benchmarks and callers that list a vendor
 // by other means use it; Gather builds its inventories the same way.
 func NewInventory(v VendorName, records map[string]State) *Inventory {
-	if records == nil {
-		records = map[string]State{}
-	}
+	recs := RecordsOf(records)
 	return &Inventory{
 		Vendor:      v,
-		Records:     records,
+		Records:     recs,
 		Complete:    true,
-		Held:        len(records),
-		Fingerprint: Fingerprint(records),
+		Held:        recs.Len(),
+		Fingerprint: Fingerprint(recs),
 	}
 }
 
@@ -90,19 +89,120 @@ func (inv *Inventories) vendor(v VendorName) *Inventory {
 // Fingerprint returns the hex SHA-256 of records in number order, over every
 // field a listing or a detail read carries, so it does not depend on the
 // order in which the vendor listed them.
-func Fingerprint(records map[string]State) string {
-	keys := make([]string, 0, len(records))
-	for k := range records {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+func Fingerprint(records *Records) string {
 	h := sha256.New()
 	var buf []byte
-	for _, k := range keys {
-		buf = appendStateKey(buf[:0], k, records[k])
+	if records == nil {
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	// The packed records, sorted by their number's text without making
+	// it, are merged with the others' sorted numbers.
+	packed := make([]int32, 0, records.n)
+	for pos := range records.total {
+		if records.at(int32(pos)).flags&packedDead == 0 {
+			packed = append(packed, int32(pos))
+		}
+	}
+	slices.SortFunc(packed, func(a, b int32) int { return cmpDecimal(records.at(a).num, records.at(b).num) })
+	others := make([]string, 0, len(records.other))
+	for k := range records.other {
+		others = append(others, k)
+	}
+	slices.Sort(others)
+	var text [17]byte
+	for len(packed) > 0 || len(others) > 0 {
+		if len(packed) > 0 {
+			p := records.at(packed[0])
+			n := strconv.AppendUint(append(text[:0], '+'), p.num, 10)
+			if len(others) == 0 || string(n) < others[0] {
+				buf = records.appendPackedKey(buf[:0], n, packed[0])
+				_, _ = h.Write(buf)
+				packed = packed[1:]
+				continue
+			}
+		}
+		buf = appendStateKey(buf[:0], others[0], records.other[others[0]])
 		_, _ = h.Write(buf)
+		others = others[1:]
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// cmpDecimal compares a and b as their decimal texts compare (which is
+// how their E.164 strings sort): by the leading digits, a prefix first.
+func cmpDecimal(a, b uint64) int {
+	da, db := decimalDigits(a), decimalDigits(b)
+	switch {
+	case da == db:
+		return cmpUint(a, b)
+	case da < db:
+		if c := cmpUint(a, b/pow10[db-da]); c != 0 {
+			return c
+		}
+		return -1
+	default:
+		if c := cmpUint(a/pow10[da-db], b); c != 0 {
+			return c
+		}
+		return 1
+	}
+}
+
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+func decimalDigits(v uint64) int {
+	n := 1
+	for n < len(pow10) && v >= pow10[n] {
+		n++
+	}
+	return n
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// appendPackedKey is appendStateKey of the packed record at pos, whose number
+// text is n, written without unpacking it.
+func (r *Records) appendPackedKey(b, n []byte, pos int32) []byte {
+	const us, rs = 0x1f, 0x1e
+	p := r.at(pos)
+	w := &r.words
+	b = append(b, n...)
+	b = append(b, us)
+	b = append(b, w.strs[p.status]...)
+	b = append(b, us)
+	b = strconv.AppendInt(b, p.updated, 10)
+	b = append(b, us)
+	for i, f := range w.lists[p.features] {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f...)
+	}
+	b = append(b, us, us, us) // no CNAM, no E911: those do not pack
+	if p.flags&packedHasID != 0 {
+		b = appendUUID(b, r.idAt(pos))
+	}
+	b = append(b, us)
+	b = append(b, w.strs[p.businessUnit]...)
+	b = append(b, us)
+	b = append(b, w.strs[p.program]...)
+	b = append(b, us)
+	b = append(b, w.strs[p.channel]...)
+	b = append(b, us)
+	b = append(b, w.strs[p.callPurpose]...)
+	b = append(b, us)
+	if p.flags&packedAuthSet != 0 {
+		b = strconv.AppendBool(b, p.flags&packedAuthTrue != 0)
+	}
+	return append(b, rs)
 }
 
 // appendStateKey appends a canonical, unambiguous encoding of one record:

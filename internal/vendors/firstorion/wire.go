@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/vendors/jsonscan"
 )
 
 // The wire types: what the Exchange API sends and receives. Decoding is
@@ -325,7 +326,18 @@ func decodePageInto[T any](data []byte, reuse []T) ([]T, string, error) {
 	// first: a field absent from this page must not keep the last page's.
 	clear(reuse[:cap(reuse)])
 	fast := pageEnvelope[T]{Body: pageBody[T]{items: reuse[:0]}}
-	if b := bytes.TrimSpace(data); len(b) > 0 && b[0] == '{' && json.Unmarshal(b, &fast) == nil && fast.Body.set {
+	scanned := false
+	if numbers, ok := any(reuse).([]wireNumber); ok {
+		// A page of numbers, the listing's million, is scanned by hand;
+		// anything the scanner does not take is decoded as below.
+		if got, inf, ok := scanNumbersPage(data, numbers[:0]); ok {
+			items, info, scanned = any(got).([]T), inf, true
+		} else {
+			clear(reuse[:cap(reuse)])
+		}
+	}
+	if scanned {
+	} else if b := bytes.TrimSpace(data); len(b) > 0 && b[0] == '{' && json.Unmarshal(b, &fast) == nil && fast.Body.set {
 		items, info = fast.Body.items, fast.Info
 	} else {
 		env, err := decodeEnvelope(data)
@@ -346,6 +358,151 @@ func decodePageInto[T any](data []byte, reuse []T) ([]T, string, error) {
 		}
 	}
 	return items, next, nil
+}
+
+// scanNumbersPage decodes a page of numbers the way decodePageInto's
+// encoding/json path does, with jsonscan, into items (a previous page's,
+// zeroed): {"body": [wireNumber...], "error": null, "info": {"nextPage":
+// "..."}}. It reports false, leaving the page to encoding/json, on
+// anything else: a null or repeated body, an error that is not null,
+// strings it does not take, a key that only differs from a field by case,
+// an element that is not an object, bad JSON.
+func scanNumbersPage(data []byte, items []wireNumber) ([]wireNumber, *pageInfo, bool) {
+	sc := jsonscan.New(data)
+	var info *pageInfo
+	var sawBody, sawError, sawInfo bool
+	// A page repeats a few words (units, programs, states, codes) a
+	// thousand times: one string each.
+	words := make(map[string]string, 16)
+	word := func(b []byte) string {
+		if w, ok := words[string(b)]; ok {
+			return w
+		}
+		w := string(b)
+		words[w] = w
+		return w
+	}
+	// str reads a string field: null leaves it as it is.
+	str := func(dst *string, intern bool) bool {
+		if sc.Peek() == 'n' {
+			return sc.Lit("null")
+		}
+		b, ok := sc.Str()
+		if !ok {
+			return false
+		}
+		if intern {
+			*dst = word(b)
+		} else {
+			*dst = string(b)
+		}
+		return true
+	}
+	boolField := func(dst *bool) bool {
+		v, set, ok := sc.Bool()
+		if set {
+			*dst = v
+		}
+		return ok
+	}
+	relationships := func(r *relationships) bool {
+		return sc.Object(func(key []byte) bool {
+			switch string(key) {
+			case "businessId":
+				return str(&r.BusinessID, true)
+			case "businessUnitId":
+				return str(&r.BusinessUnitID, true)
+			case "programId":
+				return str(&r.ProgramID, true)
+			case "callerName":
+				return boolField(&r.CallerName)
+			case "callerImage":
+				return boolField(&r.CallerImage)
+			case "blocking":
+				return boolField(&r.Blocking)
+			}
+			return !jsonscan.CaseVariant(key, "businessId", "businessUnitId", "programId", "callerName", "callerImage", "blocking") && sc.Skip()
+		})
+	}
+	number := func(n *wireNumber) bool {
+		return sc.Object(func(key []byte) bool {
+			switch string(key) {
+			case "phoneNumberId":
+				return str(&n.PhoneNumberID, false)
+			case "phoneNumber":
+				return str(&n.PhoneNumber, false)
+			case "status":
+				return str(&n.Status, true)
+			case "callPurposeCode":
+				return str(&n.CallPurposeCode, true)
+			case "authenticatedCalls":
+				v, set, ok := sc.Bool()
+				if set {
+					n.AuthenticatedCalls = &v
+				} else {
+					n.AuthenticatedCalls = nil
+				}
+				return ok
+			case "relationships":
+				if sc.Peek() == 'n' {
+					return sc.Lit("null")
+				}
+				return relationships(&n.Relationships)
+			}
+			return !jsonscan.CaseVariant(key, "phoneNumberId", "phoneNumber", "status", "callPurposeCode", "authenticatedCalls", "relationships") && sc.Skip()
+		})
+	}
+	ok := sc.Object(func(key []byte) bool {
+		switch string(key) {
+		case "body":
+			if sawBody || sc.Peek() != '[' {
+				return false
+			}
+			sawBody = true
+			return sc.Array(func() bool {
+				if sc.Peek() != '{' {
+					return false
+				}
+				items = append(items, wireNumber{})
+				return number(&items[len(items)-1])
+			})
+		case "error":
+			if sawError {
+				return false
+			}
+			sawError = true
+			return sc.Lit("null")
+		case "info":
+			if sawInfo {
+				return false
+			}
+			sawInfo = true
+			if sc.Peek() == 'n' {
+				return sc.Lit("null")
+			}
+			info = &pageInfo{}
+			return sc.Object(func(key []byte) bool {
+				if string(key) == "nextPage" {
+					// A URL: its & comes escaped (\u0026), which
+					// encoding/json unquotes, on this one string.
+					if sc.Peek() == 'n' {
+						return sc.Lit("null")
+					}
+					raw, ok := sc.RawStr()
+					return ok && json.Unmarshal(raw, &info.NextPage) == nil
+				}
+				return !jsonscan.CaseVariant(key, "nextPage") && sc.Skip()
+			})
+		}
+		return !jsonscan.CaseVariant(key, "body", "error", "info") && sc.Skip()
+	})
+	if !ok || !sawBody || !sc.End() {
+		return nil, nil, false
+	}
+	if items == nil {
+		items = []wireNumber{} // as encoding/json makes of []
+	}
+	return items, info, true
 }
 
 // interner shares equal strings: a listing of a million numbers holds a

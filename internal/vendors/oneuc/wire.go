@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/vendors/jsonscan"
 )
 
 // envelope is Kazoo's answer wrapper (vendors.md "Envelope").
@@ -157,9 +158,10 @@ func decodeListPage(env *envelope) ([]plan.State, string, bool, error) {
 // does not leave a thousand of each to the garbage collector. The states a
 // page returns are valid until the next page is decoded.
 type listDecoder struct {
-	page reusedPage
-	keys []string
-	out  []plan.State
+	page    reusedPage
+	keys    []string
+	out     []plan.State
+	entries []scanEntry
 }
 
 // reusedPage is listPage with a map that is kept from page to page.
@@ -190,6 +192,10 @@ func (r *reusedNumbers) UnmarshalJSON(b []byte) error {
 }
 
 func (d *listDecoder) decode(env *envelope) ([]plan.State, string, bool, error) {
+	if out, ok := d.scan(env.Data); ok {
+		next, more := startKey(env.NextStartKey)
+		return out, next, more, nil
+	}
 	// encoding/json adds an object's pairs to an existing map, each value
 	// decoded from zero: a cleared map is as good as a new one.
 	keep := d.page.Numbers.keep
@@ -231,6 +237,138 @@ func (d *listDecoder) decode(env *envelope) ([]plan.State, string, bool, error) 
 	d.keys, d.out = keys[:0], out
 	next, more := startKey(env.NextStartKey)
 	return out, next, more, nil
+}
+
+// scanEntry is one number of a page as scan reads it: listEntry with
+// `updated` already converted.
+type scanEntry struct {
+	number   string
+	state    string
+	updated  int64
+	features []string
+}
+
+// gregorianBytes is gregorianToUnix of a number's text; plain digits
+// (what Kazoo sends) are read without making a string of them.
+func gregorianBytes(b []byte) int64 {
+	if len(b) == 0 || len(b) > 18 {
+		return gregorianToUnix(json.Number(b))
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return gregorianToUnix(json.Number(b))
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if v <= gregorianOffset {
+		return 0
+	}
+	return v - gregorianOffset
+}
+
+// emptyFeatures is what `"features": []` decodes to (encoding/json makes
+// an empty, non-nil slice); shared, as its capacity is 0.
+var emptyFeatures = []string{}
+
+// scan decodes a listing page's data with jsonscan into the states decode
+// would return, without a map or reflection. It reports false, leaving
+// the page to encoding/json, on anything it does not take: no numbers
+// object or a repeated one, a number listed twice, a null entry, a key
+// that only differs from a field by case, strings with escapes, an
+// `updated` that is not a number, bad JSON.
+func (d *listDecoder) scan(data []byte) ([]plan.State, bool) {
+	sc := jsonscan.New(data)
+	entries := d.entries[:0]
+	words := make(map[string]string, 8)
+	word := func(b []byte) string {
+		if w, ok := words[string(b)]; ok {
+			return w
+		}
+		w := string(b)
+		words[w] = w
+		return w
+	}
+	entry := func(e *scanEntry) bool {
+		return sc.Object(func(key []byte) bool {
+			switch string(key) {
+			case "state":
+				if sc.Peek() == 'n' {
+					return sc.Lit("null")
+				}
+				b, ok := sc.Str()
+				e.state = word(b)
+				return ok
+			case "updated":
+				if sc.Peek() == 'n' {
+					return sc.Lit("null") // null leaves a string as it is
+				}
+				b, ok := sc.Num()
+				e.updated = gregorianBytes(b)
+				return ok
+			case "features":
+				if sc.Peek() == 'n' {
+					e.features = nil
+					return sc.Lit("null")
+				}
+				var fs []string
+				ok := sc.Array(func() bool {
+					b, ok := sc.Str()
+					fs = append(fs, word(b))
+					return ok
+				})
+				if fs == nil {
+					fs = emptyFeatures
+				}
+				e.features = fs
+				return ok
+			}
+			return !jsonscan.CaseVariant(key, "state", "updated", "features") && sc.Skip()
+		})
+	}
+	sawNumbers := false
+	ok := sc.Object(func(key []byte) bool {
+		if string(key) != "numbers" {
+			return !jsonscan.CaseVariant(key, "numbers") && sc.Skip()
+		}
+		if sawNumbers || sc.Peek() != '{' {
+			return false
+		}
+		sawNumbers = true
+		return sc.Object(func(number []byte) bool {
+			if sc.Peek() != '{' {
+				return false
+			}
+			entries = append(entries, scanEntry{number: string(number)})
+			return entry(&entries[len(entries)-1])
+		})
+	})
+	d.entries = entries[:0]
+	if !ok || !sawNumbers || !sc.End() {
+		clear(entries)
+		return nil, false
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].number < entries[j].number })
+	for i := 1; i < len(entries); i++ {
+		if entries[i].number == entries[i-1].number {
+			// encoding/json keeps the last of a repeated key: its call.
+			clear(entries)
+			return nil, false
+		}
+	}
+	clear(d.out)
+	out := d.out[:0]
+	for _, e := range entries {
+		out = append(out, plan.State{
+			Number:   e.number,
+			Status:   e.state,
+			Updated:  e.updated,
+			Features: e.features,
+		})
+	}
+	clear(entries)
+	d.out = out
+	return out, true
 }
 
 // interner shares equal strings and feature lists: a listing of a million
