@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gocarina/gocsv"
 	"github.com/numsync/numsync/internal/plan"
 	"github.com/numsync/numsync/internal/sheet"
 )
@@ -202,12 +203,15 @@ func DelimitedSource(r io.Reader, path string, comma rune) Source {
 	cr.LazyQuotes = false
 	cr.ReuseRecord = true
 	cr.Comma = comma
+	// gocsv (the product's chosen CSV library) hands out the records;
+	// the csv.Reader under it stays reachable for each record's line.
+	dec := gocsv.NewSimpleDecoderFromCSVReader(cr)
 	ended := false
 	return func() ([]string, int, error) {
 		if ended {
 			return nil, 0, io.EOF
 		}
-		rec, err := cr.Read()
+		rec, err := dec.GetCSVRow()
 		if err == nil {
 			line, _ := cr.FieldPos(0)
 			return rec, line, nil
