@@ -84,7 +84,15 @@ func TestSystemdServiceHardening(t *testing.T) {
 	want := map[string]string{
 		"Type": "oneshot", "User": "numsync", "ProtectSystem": "strict", "ProtectHome": "yes",
 		"NoNewPrivileges": "yes", "PrivateTmp": "yes", "StateDirectory": "numsync numsync/metrics",
-		"CapabilityBoundingSet": "", "Environment": "NUMSYNC_JOURNAL=/var/lib/numsync/numsync.db",
+		"CapabilityBoundingSet": "", "WorkingDirectory": "/var/lib/numsync",
+	}
+	// The journal comes from numsync.yaml (default ./numsync.db, in the
+	// state directory): an environment override would hide a shared
+	// postgres:// journal named there.
+	for _, e := range keys["Environment"] {
+		if strings.HasPrefix(e, "NUMSYNC_JOURNAL=") {
+			t.Errorf("numsync.service sets %s, overriding the config's journal", e)
+		}
 	}
 	for k, v := range want {
 		if !slices.Contains(keys[k], v) {
