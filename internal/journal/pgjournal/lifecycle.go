@@ -70,18 +70,22 @@ func (j *Journal) start(ctx context.Context, nr journal.NewRun) (int64, error) {
 // insertOps writes a run's operations: their bodies in compressed chunks
 // and one progress row each (through COPY, the fastest way in).
 func insertOps(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, ops []plan.Op, records map[string][]string) error {
-	seen := make(map[string]struct{}, len(ops))
+	seen := make(map[int64]string, len(ops))
 	progress := make([][]any, len(ops))
 	for i := range ops {
 		op := &ops[i]
 		if op.ID == "" {
 			return fmt.Errorf("operation %d has no id", i)
 		}
-		if _, dup := seen[op.ID]; dup {
-			return fmt.Errorf("operation id %q given twice", op.ID)
+		key := opKey(op.ID)
+		if other, dup := seen[key]; dup {
+			if other == op.ID {
+				return fmt.Errorf("operation id %q given twice", op.ID)
+			}
+			return fmt.Errorf("operation ids %q and %q have the same key: the run cannot be journaled", other, op.ID)
 		}
-		seen[op.ID] = struct{}{}
-		progress[i] = []any{runID, op.ID, int32(i), string(plan.StatePending), now}
+		seen[key] = op.ID
+		progress[i] = []any{runID, key, int32(i), string(plan.StatePending), now}
 	}
 	chunks := make([][]any, 0, (len(ops)+journal.ChunkSize-1)/journal.ChunkSize)
 	for start := 0; start < len(ops); start += journal.ChunkSize {
@@ -95,7 +99,7 @@ func insertOps(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, ops [
 		pgx.CopyFromRows(chunks)); err != nil {
 		return fmt.Errorf("insert operations: %w", err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ops"}, []string{"run_id", "op_id", "seq", "state", "updated_at"},
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ops"}, []string{"run_id", "op_key", "seq", "state", "updated_at"},
 		pgx.CopyFromRows(progress)); err != nil {
 		return fmt.Errorf("insert operations: %w", err)
 	}
@@ -227,7 +231,7 @@ func (j *Journal) MarkSent(ctx context.Context, runID int64, opIDs []string) err
 	// One statement, committed on its own: one round trip and one WAL
 	// flush before the request may go out. Its guard updates every id or,
 	// when one is not the run's, none.
-	tag, err := j.pool.Exec(ctx, markSentSQL, now, runID, ids)
+	tag, err := j.pool.Exec(ctx, markSentSQL, now, runID, opKeys(ids))
 	if err == nil && tag.RowsAffected() != int64(len(ids)) {
 		err = allOps(ctx, j.pool, tag.RowsAffected(), runID, ids)
 	}
@@ -295,17 +299,17 @@ func recordTx(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, update
 // markSentSQL marks $3's operations of run $2 sent, one attempt more
 // each, at $1 — all of them, or none when one is not the run's.
 const markSentSQL = `UPDATE ops SET state = 'sent', attempts = attempts + 1, updated_at = $1
-	WHERE run_id = $2 AND op_id = ANY($3)
-		AND (SELECT count(*) FROM ops o WHERE o.run_id = $2 AND o.op_id = ANY($3)) = cardinality($3::text[])`
+	WHERE run_id = $2 AND op_key = ANY($3)
+		AND (SELECT count(*) FROM ops o WHERE o.run_id = $2 AND o.op_key = ANY($3)) = cardinality($3::bigint[])`
 
 // recordSQL stores a batch's results (recordArgs) — all of them, or none
 // when one names no operation of the run.
 const recordSQL = `UPDATE ops SET state = u.state,
 		ref = CASE WHEN u.ref = '' THEN ops.ref ELSE u.ref END,
 		last_error = u.err, updated_at = $1
-	FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, state, ref, err)
-	WHERE ops.run_id = $2 AND ops.op_id = u.id
-		AND (SELECT count(*) FROM ops o WHERE o.run_id = $2 AND o.op_id = ANY($3)) = cardinality($3::text[])`
+	FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[]) AS u(key, state, ref, err)
+	WHERE ops.run_id = $2 AND ops.op_key = u.key
+		AND (SELECT count(*) FROM ops o WHERE o.run_id = $2 AND o.op_key = ANY($3)) = cardinality($3::bigint[])`
 
 // recordArgs checks updates and returns recordSQL's arguments and the
 // distinct ids; for an id given twice the last update counts.
@@ -326,7 +330,7 @@ func recordArgs(now time.Time, runID int64, updates []plan.OpUpdate) ([]any, []s
 		refs = append(refs, u.Ref)
 		errs = append(errs, u.Error)
 	}
-	return []any{now, runID, ids, states, refs, errs}, ids, nil
+	return []any{now, runID, opKeys(ids), states, refs, errs}, ids, nil
 }
 
 // querier is a transaction or the pool.
@@ -341,14 +345,19 @@ func allOps(ctx context.Context, tx querier, n int64, runID int64, ids []string)
 	if n == int64(len(ids)) {
 		return nil
 	}
-	var missing string
-	err := tx.QueryRow(ctx, `SELECT id FROM unnest($2::text[]) AS id
-		WHERE NOT EXISTS (SELECT 1 FROM ops WHERE run_id = $1 AND op_id = id) LIMIT 1`, runID, ids).Scan(&missing)
-	if err == nil {
-		return fmt.Errorf("run %d has no operation %q", runID, missing)
-	}
-	if !noRows(err) {
+	var have []int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(op_key), '{}') FROM ops WHERE run_id = $1 AND op_key = ANY($2)`,
+		runID, opKeys(ids)).Scan(&have); err != nil {
 		return err
+	}
+	found := make(map[int64]bool, len(have))
+	for _, k := range have {
+		found[k] = true
+	}
+	for _, id := range ids {
+		if !found[opKey(id)] {
+			return fmt.Errorf("run %d has no operation %q", runID, id)
+		}
 	}
 	return fmt.Errorf("run %d: %d of %d operations updated", runID, n, len(ids))
 }

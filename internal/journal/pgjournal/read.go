@@ -183,7 +183,7 @@ func (j *Journal) CSVHeader(ctx context.Context, runID int64) ([]string, error) 
 // when failedOnly), in plan order: the progress rows first, then the
 // chunks holding their bodies, each decoded once.
 func (j *Journal) scanOps(ctx context.Context, runID int64, failedOnly bool, fn func(plan.OpRecord, []string)) error {
-	q := `SELECT seq, op_id, state, attempts, ref, last_error, updated_at FROM ops WHERE run_id = $1`
+	q := `SELECT seq, op_key, state, attempts, ref, last_error, updated_at FROM ops WHERE run_id = $1`
 	if failedOnly {
 		q += ` AND state IN ('failed', 'skipped')`
 	}
@@ -193,7 +193,7 @@ func (j *Journal) scanOps(ctx context.Context, runID int64, failedOnly bool, fn 
 	}
 	type progress struct {
 		seq int32
-		id  string
+		key int64
 		rec plan.OpRecord
 	}
 	var ps []progress
@@ -203,7 +203,7 @@ func (j *Journal) scanOps(ctx context.Context, runID int64, failedOnly bool, fn 
 			state   string
 			updated time.Time
 		)
-		if err := rows.Scan(&p.seq, &p.id, &state, &p.rec.Attempts, &p.rec.Ref, &p.rec.LastError, &updated); err != nil {
+		if err := rows.Scan(&p.seq, &p.key, &state, &p.rec.Attempts, &p.rec.Ref, &p.rec.LastError, &updated); err != nil {
 			rows.Close()
 			return err
 		}
@@ -233,8 +233,8 @@ func (j *Journal) scanOps(ctx context.Context, runID int64, failedOnly bool, fn 
 			loaded = c
 		}
 		k := int(p.seq % journal.ChunkSize)
-		if k >= len(ops) || ops[k].ID != p.id {
-			return fmt.Errorf("operation %s: not where its chunk says", p.id)
+		if k >= len(ops) || opKey(ops[k].ID) != p.key {
+			return fmt.Errorf("operation %d of run %d: its chunk holds another", p.seq, runID)
 		}
 		p.rec.Op = ops[k]
 		fn(p.rec, recs[k])

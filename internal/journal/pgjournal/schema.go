@@ -40,14 +40,14 @@ CREATE INDEX runs_plan_digest ON runs (plan_digest) WHERE plan_digest <> '';
 -- update that touches no index).
 CREATE TABLE ops (
 	run_id     bigint  NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-	op_id      text    NOT NULL,
+	op_key     bigint  NOT NULL,              -- opKey(operation id); the id is in its chunk
 	seq        integer NOT NULL,              -- position in plan order
 	state      text    NOT NULL CHECK (state IN ('pending','sent','done','failed','skipped')),
 	attempts   integer NOT NULL DEFAULT 0,
 	ref        text    NOT NULL DEFAULT '',
 	last_error text    NOT NULL DEFAULT '',
 	updated_at timestamptz NOT NULL,
-	PRIMARY KEY (run_id, op_id)
+	PRIMARY KEY (run_id, op_key)
 ) WITH (fillfactor = 50);
 
 -- What the operations are, written once by Start: ChunkSize operations in

@@ -121,15 +121,15 @@ func (j *Journal) ImportRun(ctx context.Context, r *journal.RunExport) error {
 		}
 		// The states as they were, in one statement.
 		n := len(r.Ops)
-		ids, states, refs, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		keys, states, refs, errs := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 		attempts, updated := make([]int32, n), make([]time.Time, n)
 		for i, o := range r.Ops {
-			ids[i], states[i], refs[i], errs[i] = o.Op.ID, string(o.State), o.Ref, o.LastError
+			keys[i], states[i], refs[i], errs[i] = opKey(o.Op.ID), string(o.State), o.Ref, o.LastError
 			attempts[i], updated[i] = int32(o.Attempts), o.UpdatedAt
 		}
 		_, err = tx.Exec(ctx, `UPDATE ops SET state = u.state, attempts = u.attempts, ref = u.ref, last_error = u.err, updated_at = u.updated
-			FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[]) AS u(id, state, attempts, ref, err, updated)
-			WHERE ops.run_id = $1 AND ops.op_id = u.id`, run.ID, ids, states, attempts, refs, errs, updated)
+			FROM unnest($2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[]) AS u(key, state, attempts, ref, err, updated)
+			WHERE ops.run_id = $1 AND ops.op_key = u.key`, run.ID, keys, states, attempts, refs, errs, updated)
 		if err != nil {
 			return fmt.Errorf("operation states: %w", err)
 		}
