@@ -37,6 +37,10 @@ const (
 	DefaultCallPurposeCode = "CS"
 	DefaultMaxAttempts     = 6
 	DefaultTimeout         = 30 * time.Second
+	// DefaultMaxElapsed is how long one operation may keep being retried
+	// or re-checked: a vendor outage shorter than this costs time, not a
+	// failed night.
+	DefaultMaxElapsed = 5 * time.Minute
 	// MaxFirstOrionBatch is First Orion's documented batch ceiling.
 	MaxFirstOrionBatch = 500
 	// MaxOneUCBatch bounds OneUC collection requests; vendors.md names no
@@ -112,11 +116,17 @@ type Safety struct {
 	MaxDelete MaxDelete `yaml:"max_delete" json:"max_delete"`
 }
 
-// Retry bounds retries of transient failures.
+// Retry bounds retries of transient failures (internal/retry applies it).
 type Retry struct {
+	// MaxAttempts is how many times one request is tried in a row before
+	// its operation pauses; a 429 is not a try.
 	MaxAttempts int `yaml:"max_attempts" json:"max_attempts"`
 	// Timeout is per request.
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+	// MaxElapsed is how long one operation (or one listing) may keep being
+	// retried or re-checked; what is still unresolved then leaves the run
+	// resumable.
+	MaxElapsed time.Duration `yaml:"max_elapsed" json:"max_elapsed"`
 }
 
 // Default returns the configuration used when no file is given: defaults
@@ -127,7 +137,7 @@ func Default() *Config {
 		Journal:          DefaultJournal,
 		JournalRetention: Retention{KeepRuns: DefaultKeepRuns, OlderThan: DefaultOlderThan},
 		Safety:           Safety{MaxDelete: MaxDelete{Share: 10, Percent: true}},
-		Retry:            Retry{MaxAttempts: DefaultMaxAttempts, Timeout: DefaultTimeout},
+		Retry:            Retry{MaxAttempts: DefaultMaxAttempts, Timeout: DefaultTimeout, MaxElapsed: DefaultMaxElapsed},
 	}
 }
 
@@ -595,6 +605,9 @@ func (c *Config) validate(unset map[string]string, needSecrets bool) error {
 	}
 	if c.Retry.Timeout <= 0 {
 		bad("retry.timeout", "must be a positive duration (e.g. 30s), got %s", c.Retry.Timeout)
+	}
+	if c.Retry.MaxElapsed <= 0 {
+		bad("retry.max_elapsed", "must be a positive duration (e.g. 5m), got %s", c.Retry.MaxElapsed)
 	}
 	if len(probs) > 0 {
 		return &ValidationError{Problems: probs}
