@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/retry"
 )
 
 func (r *runner) dispatch() {
@@ -92,7 +93,6 @@ func (r *runner) launchApply(vr *vendorRun, batch []*node) {
 			vr.sum.Retries++
 		}
 		n.rec.Attempts++
-		n.sends++
 		r.setState(n, plan.StateSent)
 		if n.as.first.IsZero() {
 			n.as.first = now
@@ -100,9 +100,28 @@ func (r *runner) launchApply(vr *vendorRun, batch []*node) {
 	}
 	vr.sum.Requests++
 	vr.sum.Attempts += len(batch)
+	ctx := r.budgetCtx(batch)
 	r.spawn(vr, func() event {
-		return event{kind: evApplied, vr: vr, nodes: batch, results: safeApply(r.reqCtx, vr.v, ops)}
+		return event{kind: evApplied, vr: vr, nodes: batch, results: safeApply(ctx, vr.v, ops)}
 	})
+}
+
+// budgetCtx is the context of a request for nodes: the request context,
+// carrying the earliest of their budgets (started now for a node that has
+// none yet), so the client's own retries (retry.Policy.Do) spend the
+// operations' budget instead of starting one of their own, and end their
+// pauses at a halt.
+func (r *runner) budgetCtx(nodes []*node) context.Context {
+	var b retry.Budget
+	for _, n := range nodes {
+		if n.budget.Deadline.IsZero() {
+			n.budget = r.pol.Start()
+		}
+		if b.Deadline.IsZero() || n.budget.Deadline.Before(b.Deadline) {
+			b = n.budget
+		}
+	}
+	return r.pol.WithBudget(r.reqCtx, b, r.waitCtx.Done())
 }
 
 // launchCheck reads the live state of a batch of operations whose outcome
@@ -110,8 +129,9 @@ func (r *runner) launchApply(vr *vendorRun, batch []*node) {
 func (r *runner) launchCheck(vr *vendorRun, batch []*node, statesOnly bool) {
 	numbers := uniqueNumbers(batch)
 	vr.sum.Reads++
+	ctx := r.budgetCtx(batch)
 	r.spawn(vr, func() event {
-		states, err := vr.read(r.reqCtx, numbers, statesOnly)
+		states, err := vr.read(ctx, numbers, statesOnly)
 		return event{kind: evChecked, vr: vr, nodes: batch, states: states, err: err}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/retry"
 )
 
 func (r *runner) handle(ev event) {
@@ -40,8 +41,8 @@ func (r *runner) applied(ev event) {
 	vr := ev.vr
 	now := r.cfg.Now()
 	var updates []plan.OpUpdate
-	var retry, check []*node
-	var retryAfter time.Duration
+	var again, check []*node
+	var pauseAgain, pauseCheck time.Duration
 	for i, n := range ev.nodes {
 		res := resultFor(ev.results, i, n.rec.Op.ID)
 		n.as.last = now
@@ -55,61 +56,100 @@ func (r *runner) applied(ev event) {
 			r.fail(n, errText(res.Err, "refused"), &updates)
 		case plan.Retry:
 			n.lastErr = errText(res.Err, "retry")
-			if n.sends >= r.cfg.MaxAttempts {
-				r.fail(n, n.lastErr, &updates)
-				continue
-			}
-			r.setState(n, plan.StatePending)
+			vr.lastErr = n.lastErr
 			journaled := plan.StatePending
 			if n.refreshed {
 				journaled = plan.StateSent // see node.refreshed
 			}
+			d, ok := r.pause(n, res.Err, now)
+			if !ok {
+				r.giveUp(n, plan.StatePending, journaled, &updates)
+				continue
+			}
+			r.setState(n, plan.StatePending)
 			updates = append(updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: journaled, Error: n.lastErr})
-			retry = append(retry, n)
-			retryAfter = max(retryAfter, plan.RetryAfter(res.Err))
-			r.log.Debug("operation will be retried", "op", n.rec.Op.ID, "attempt", n.sends, "err", n.lastErr)
+			again = append(again, n)
+			pauseAgain = max(pauseAgain, d)
+			r.log.Debug("operation will be retried", "op", n.rec.Op.ID, "tries", n.tries, "in", d, "err", n.lastErr)
 		default: // Unknown, or an answer that said nothing usable
 			n.lastErr = errText(res.Err, "outcome unknown")
+			vr.lastErr = n.lastErr
 			vr.sum.Unknown++
 			// Still "sent" in the journal; the error says why it is in doubt.
 			updates = append(updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: plan.StateSent, Error: n.lastErr})
 			check = append(check, n)
-			retryAfter = max(retryAfter, plan.RetryAfter(res.Err))
+			// A lost answer usually means a struggling vendor: give it the
+			// same pause as a retry before reading, but always read once,
+			// even when the budget is spent: the check may settle it.
+			d, ok := r.pause(n, res.Err, now)
+			if !ok {
+				d = max(n.budget.Deadline.Sub(now), 0)
+			}
+			pauseCheck = max(pauseCheck, d)
 			r.log.Debug("outcome unknown; will check live state", "op", n.rec.Op.ID, "err", n.lastErr)
 		}
 	}
 	if !r.record(updates) {
 		return
 	}
-	if len(retry) > 0 {
-		r.after(r.backoff(retry[0].sends, retryAfter), event{kind: evRetryDue, vr: vr, nodes: retry})
+	if len(again) > 0 {
+		r.after(pauseAgain, event{kind: evRetryDue, vr: vr, nodes: again})
 	}
 	if len(check) > 0 {
-		// A lost answer usually means a struggling vendor: give it the same
-		// pause as a retry before reading.
-		r.after(r.backoff(check[0].sends, retryAfter), event{kind: evCheckDue, vr: vr, nodes: check})
+		r.after(pauseCheck, event{kind: evCheckDue, vr: vr, nodes: check})
 	}
 	r.progress()
 }
 
+// pause is the wait before n's next try after err (retry.Policy): a 429 is
+// not a failed try (the client's pacer already slows every request) and
+// waits only what the vendor asked; anything else counts a try and backs
+// off. ok is false when the pause would outlast n's budget.
+func (r *runner) pause(n *node, err error, now time.Time) (time.Duration, bool) {
+	var d time.Duration
+	if retry.Throttled(err) {
+		d = max(plan.RetryAfter(err), min(r.pol.Base, time.Second))
+	} else {
+		n.tries++
+		d = r.pol.Backoff(n.tries, plan.RetryAfter(err))
+	}
+	return d, n.budget.Allows(now, d)
+}
+
+// giveUp leaves n unresolved: its budget is spent while its vendor keeps
+// failing for a passing reason. It is not failed (nothing says the change
+// is refused) and its dependents are not skipped: it stays state in the
+// run, journaled as journaled, for the next run to check or send.
+func (r *runner) giveUp(n *node, state, journaled plan.OpState, updates *[]plan.OpUpdate) {
+	r.setState(n, state)
+	n.unresolved = true
+	*updates = append(*updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: journaled, Error: n.lastErr})
+	r.log.Warn("operation unresolved: its retry budget is spent; the next run takes it up",
+		"op", n.rec.Op.ID, "budget", r.pol.MaxElapsed, "err", n.lastErr)
+}
+
 // checked settles operations whose outcome was unknown from the live state:
 // done if the change took effect (never sent twice), else sent again from
-// where the number now is, while attempts remain.
+// where the number now is, while the budget lasts.
 func (r *runner) checked(ev event) {
 	vr := ev.vr
+	now := r.cfg.Now()
 	var updates []plan.OpUpdate
 	if ev.err != nil {
 		msg := "check live state: " + errText(ev.err, "read failed")
+		vr.lastErr = msg
 		var again []*node
+		var pauseAgain time.Duration
 		for _, n := range ev.nodes {
-			n.checkTries++
-			if plan.IsTransient(ev.err) && n.checkTries < r.cfg.MaxAttempts {
-				again = append(again, n)
-				continue
-			}
-			n.unresolved = true
 			n.lastErr = msg
-			updates = append(updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: plan.StateSent, Error: msg})
+			if plan.IsTransient(ev.err) {
+				if d, ok := r.pause(n, ev.err, now); ok {
+					again = append(again, n)
+					pauseAgain = max(pauseAgain, d)
+					continue
+				}
+			}
+			r.giveUp(n, plan.StateSent, plan.StateSent, &updates)
 		}
 		if len(updates) > 0 {
 			r.log.Warn("could not check operations whose outcome is unknown; they stay sent for the next run",
@@ -119,35 +159,33 @@ func (r *runner) checked(ev event) {
 			return
 		}
 		if len(again) > 0 {
-			r.after(r.backoff(again[0].checkTries, plan.RetryAfter(ev.err)), event{kind: evCheckDue, vr: vr, nodes: again})
+			r.after(pauseAgain, event{kind: evCheckDue, vr: vr, nodes: again})
 		}
 		return
 	}
 	for _, n := range ev.nodes {
-		n.checkTries = 0
 		live, present := ev.states[n.rec.Op.Number]
 		if present {
 			r.learn(vr, live)
 		}
 		vr.sum.Checked++
-		n.as.last = r.cfg.Now()
+		n.as.last = now
 		if n.rec.Op.SatisfiedBy(live, present) {
 			vr.sum.CheckedDone++
 			r.done(n, live.ID, &updates)
 			continue
 		}
-		if n.sends >= r.cfg.MaxAttempts {
-			r.fail(n, n.lastErr, &updates)
+		refreshBefore(&n.rec.Op, live, present)
+		n.refreshed = true // journaled as sent: see node.refreshed
+		if n.lastErr == "" {
+			n.lastErr = "sent, outcome unknown; not applied"
+		}
+		if n.budget.Spent(now) {
+			r.giveUp(n, plan.StatePending, plan.StateSent, &updates)
 			continue
 		}
-		refreshBefore(&n.rec.Op, live, present)
 		r.setState(n, plan.StatePending)
-		errMsg := n.lastErr
-		if errMsg == "" {
-			errMsg = "sent, outcome unknown; not applied"
-		}
-		n.refreshed = true // journaled as sent: see node.refreshed
-		updates = append(updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: plan.StateSent, Error: errMsg})
+		updates = append(updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: plan.StateSent, Error: n.lastErr})
 		if n.waitOn == 0 {
 			r.enqueue(n) // else its last dependency's completion queues it
 		}

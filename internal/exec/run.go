@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/retry"
 )
 
 // node is one operation as the run tracks it. Only the loop goroutine
@@ -23,12 +24,17 @@ type node struct {
 	waitOn int // dependencies in this run not yet done
 	deps   []*node
 	next   []*node // operations waiting for this one
-	// sends counts this Run's sends; MaxAttempts bounds it, so a run resumed
-	// or retried with --retry-failed gets a fresh set of tries.
-	sends      int
-	checkTries int
-	lastErr    string
-	applied    bool // done by this Run call
+	// tries counts the failed tries of the operation's requests in this
+	// Run (429s excepted), which set the next pause (retry.Policy.Backoff).
+	tries int
+	// budget is the operation's retry budget, from its first send or check
+	// in this Run: a run resumed or retried with --retry-failed gets a
+	// fresh one.
+	budget  retry.Budget
+	lastErr string
+	applied bool // done by this Run call
+	// unresolved: the budget was spent while the vendor kept failing; the
+	// operation stays pending or sent for the next run.
 	unresolved bool
 	// refreshed: the op's Before was replaced by the live state after a
 	// check. The journal holds only the planned Before, so from then on
@@ -58,6 +64,9 @@ type vendorRun struct {
 	total    int
 	sum      VendorSummary
 	actions  map[plan.Action]*actionStats
+	// lastErr is the last transient failure of the vendor's requests, for
+	// Result.Unreachable.
+	lastErr string
 }
 
 type eventKind int
@@ -80,6 +89,7 @@ type event struct {
 
 type runner struct {
 	cfg  Config
+	pol  retry.Policy
 	log  *slog.Logger
 	stop <-chan struct{}
 
@@ -132,6 +142,7 @@ func Run(ctx context.Context, stop <-chan struct{}, cfg Config, ops []plan.OpRec
 		return nil, err
 	}
 	r := &runner{cfg: cfg, log: cfg.Logger, stop: stop, byID: map[string]*node{}, events: make(chan event)}
+	r.pol = r.cfg.policy(&r.randMu)
 	if err := r.build(ops); err != nil {
 		return nil, err
 	}
