@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 	"sync/atomic"
+	"time"
 
 	"github.com/numsync/numsync/internal/exec"
 	"github.com/numsync/numsync/internal/journal"

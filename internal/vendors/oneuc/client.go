@@ -129,6 +129,11 @@ type Client struct {
 	// inFlight counts requests sent and not yet answered, the tokens the
 	// vendor's bucket may still owe them (observe).
 	inFlight atomic.Int64
+	// peakInFlight is the most requests seen in flight at once.
+	peakInFlight atomic.Int64
+	// refillEst is the estimate of the vendor's refill rate (refillRate).
+	refillMu  sync.Mutex
+	refillEst float64
 
 	// listedPages is the page count of the last complete listing (0 before
 	// the first), ReadStates' measure of what a listing costs.
@@ -318,7 +323,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	if token != "" {
 		req.Header.Set("X-Auth-Token", token)
 	}
-	c.inFlight.Add(1)
+	if n := c.inFlight.Add(1); n > c.peakInFlight.Load() {
+		c.peakInFlight.Store(n) // racy by one at worst: a hint, not a bound
+	}
 	defer c.inFlight.Add(-1)
 	start := time.Now()
 	resp, err := c.http.Do(req)
@@ -370,42 +377,97 @@ func putBody(buf *bytes.Buffer) {
 
 // observe paces the client on what an answer says about the vendor's
 // bucket: a 429 pauses every request and halves the rate for a while; a
-// tokens.remaining too low for the requests still in flight pauses long
-// enough for the bucket to refill, so the 429 never comes.
+// tokens.remaining too low for the requests that may still come pauses
+// until the bucket has refilled the difference and holds the client to the
+// vendor's refill rate (refillPause), so the 429 never comes.
 func (c *Client) observe(ans *answer) {
 	if ans.status == http.StatusTooManyRequests {
 		c.pacer.Throttled(vendorhttp.ParseRetryAfter(ans.header, time.Now()))
+		c.slowerRefill()
 		return
 	}
-	if ans.env.Tokens == nil || ans.env.Tokens.Remaining == nil {
+	if ans.env.Tokens == nil || ans.env.Tokens.Remaining == nil || c.refill <= 0 {
 		return
 	}
 	// This answer's request is still counted in flight; the others may
 	// not have been charged yet.
 	others := c.inFlight.Load() - 1
-	if wait := refillPause(*ans.env.Tokens.Remaining, others, c.reserve, c.refill); wait > 0 {
-		c.pacer.Pause(wait)
+	peak := c.peakInFlight.Load()
+	remaining := *ans.env.Tokens.Remaining
+	refill := c.refillRate()
+	wait, hold := refillPause(remaining, others, peak, c.reserve, refill)
+	switch {
+	case hold:
+		c.pacer.Hold(refill)
+		if wait > 0 {
+			c.pacer.Pause(wait)
+		}
+	default:
+		c.pacer.Release()
+		if remaining >= 4*float64(max(peak, 1)+int64(c.reserve)) {
+			// The bucket filled up while the client was held: it refills
+			// faster than the estimate.
+			c.fasterRefill()
+		}
+	}
+}
+
+// refillRate is the client's estimate of how fast the vendor's bucket
+// refills: the assumed rate (assumptions.go, WithBucket) until a 429 shows
+// it is slower. Operators set their own bucket, so a 429 while the client
+// paced on remaining means the bucket refills slower than assumed: the
+// estimate halves (down to a sixteenth of the assumed rate), and it grows
+// back towards the assumed rate when answers show the bucket filling up.
+func (c *Client) refillRate() float64 {
+	c.refillMu.Lock()
+	defer c.refillMu.Unlock()
+	if c.refillEst <= 0 {
+		c.refillEst = c.refill
+	}
+	return c.refillEst
+}
+
+func (c *Client) slowerRefill() {
+	if c.refill <= 0 {
+		return
+	}
+	c.refillMu.Lock()
+	defer c.refillMu.Unlock()
+	if c.refillEst <= 0 {
+		c.refillEst = c.refill
+	}
+	c.refillEst = max(c.refillEst/2, c.refill/16)
+}
+
+func (c *Client) fasterRefill() {
+	c.refillMu.Lock()
+	defer c.refillMu.Unlock()
+	if c.refillEst > 0 && c.refillEst < c.refill {
+		c.refillEst = min(c.refillEst*1.25, c.refill)
 	}
 }
 
 // refillPause is the pacing rule on a bucket whose size the client does
-// not know: the remaining tokens an answer reports must cover the requests
-// still in flight (each may not have been charged yet) and the next one,
-// plus reserve; when they do not, every request waits for the bucket to
-// refill the difference at refill tokens a second. No level is fixed in
-// advance, so a bucket of 10 runs as close to its refill rate as one of
-// 1,000: the pause ends as soon as the tokens needed are back, and while
-// in flight requests stay below the bucket's size no refill is wasted on
-// a full bucket.
-func refillPause(remaining float64, inFlight int64, reserve int, refill float64) time.Duration {
-	need := float64(max(inFlight, 0)+1) + float64(reserve)
+// not know, only what each answer says remains. The tokens remaining must
+// cover the requests still in flight (each may not have been charged yet)
+// and the next one, plus reserve: when they do not, every request waits
+// for the bucket to refill the difference at refill tokens a second
+// (wait). Near that level (below enough for every request the client has
+// had in flight at once, peak, to leave together) the client is held to
+// the refill rate (hold), one request at a time, so the requests queued
+// behind a pause do not all leave when it ends and meet an empty bucket.
+// No level is fixed in advance: a bucket of 10 is spent down to what the
+// requests in flight need and then run at its refill rate, the ceiling, as
+// is one of 1,000.
+func refillPause(remaining float64, others, peak int64, reserve int, refill float64) (wait time.Duration, hold bool) {
+	need := float64(max(others, 0)+1) + float64(reserve)
 	// A negative (or nonsense) count means empty: the pause never exceeds
 	// what refilling the need from nothing takes.
 	remaining = max(remaining, 0)
-	if remaining >= need || refill <= 0 {
-		return 0
+	if remaining < need {
+		wait = time.Duration((need - remaining) / refill * float64(time.Second))
 	}
-	return time.Duration((need - remaining) / refill * float64(time.Second))
+	return wait, remaining < need+float64(max(peak, 1))
 }
 
 // currentToken returns the session token, logging in when there is none.

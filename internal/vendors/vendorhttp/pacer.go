@@ -21,6 +21,11 @@ import (
 // configured one does not keep hitting it.
 type Pacer struct {
 	lim *rate.Limiter
+	// held is a second bucket, at the vendor's own refill rate with room
+	// for one request, in force while the vendor reports its bucket nearly
+	// empty (Hold): requests then leave one by one at the rate the vendor
+	// refills, instead of together when a pause ends. Unlimited otherwise.
+	held *rate.Limiter
 
 	mu         sync.Mutex
 	base       rate.Limit
@@ -45,7 +50,7 @@ func NewPacer(rps float64, burst int) *Pacer {
 	if burst < 1 {
 		burst = 1
 	}
-	return &Pacer{lim: rate.NewLimiter(limit, burst), base: limit, now: time.Now, sleep: retry.Sleep}
+	return &Pacer{lim: rate.NewLimiter(limit, burst), held: rate.NewLimiter(rate.Inf, 1), base: limit, now: time.Now, sleep: retry.Sleep}
 }
 
 // SetClock replaces the pacer's clock: every wait, pause and refill is
@@ -68,11 +73,11 @@ func (p *Pacer) Wait(ctx context.Context) error {
 			p.lim.SetLimitAt(now, p.base)
 			p.slowUntil = time.Time{}
 		}
-		var r *rate.Reservation
+		var r, h *rate.Reservation
 		if pause <= 0 {
 			// The slot is taken under the lock, so a pause imposed after
 			// it cannot be skipped by a reservation made before.
-			r = p.lim.ReserveN(now, 1)
+			r, h = p.lim.ReserveN(now, 1), p.held.ReserveN(now, 1)
 		}
 		p.mu.Unlock()
 		if r == nil {
@@ -81,13 +86,14 @@ func (p *Pacer) Wait(ctx context.Context) error {
 			}
 			continue
 		}
-		d := r.DelayFrom(now)
+		d := max(r.DelayFrom(now), h.DelayFrom(now))
 		if d <= 0 {
 			return ctx.Err()
 		}
 		if err := sleep(ctx, d); err != nil {
 			p.mu.Lock()
 			r.CancelAt(p.now())
+			h.CancelAt(p.now())
 			p.mu.Unlock()
 			return err
 		}
@@ -123,6 +129,31 @@ func (p *Pacer) Pause(d time.Duration) {
 func (p *Pacer) pauseLocked(d time.Duration) {
 	if until := p.now().Add(d); until.After(p.pauseUntil) {
 		p.pauseUntil = until
+	}
+}
+
+// Hold makes requests leave one at a time at rps (the vendor's refill
+// rate) until Release: for a vendor that reports its bucket nearly empty,
+// so the requests waiting on a pause do not all leave when it ends.
+func (p *Pacer) Hold(rps float64) {
+	if rps <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	if p.held.Limit() != rate.Limit(rps) {
+		p.held.SetLimitAt(now, rate.Limit(rps))
+		p.held.SetBurstAt(now, 1)
+	}
+}
+
+// Release lifts Hold: the vendor reports room in its bucket again.
+func (p *Pacer) Release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held.Limit() != rate.Inf {
+		p.held.SetLimitAt(p.now(), rate.Inf)
 	}
 }
 
