@@ -320,7 +320,6 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, query url.V
 		sent := vendorhttp.SentBeforeFailure(err)
 		c.log.Debug("firstorion: request failed", "method", method, "path", path, "sent", sent, "error", err)
 		ve := vendorhttp.TransportError(plan.FirstOrion, err, sent)
-		ve.Message = c.endpoint
 		return nil, &transportErr{ve: ve, sent: sent}
 	}
 	defer res.Body.Close()
@@ -329,7 +328,6 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, query url.V
 		buf.Reset()
 		bodyPool.Put(buf)
 		ve := vendorhttp.TransportError(plan.FirstOrion, err, true)
-		ve.Message = c.endpoint
 		return nil, &transportErr{ve: ve, sent: true}
 	}
 	c.log.Debug("firstorion: request", "method", method, "path", path, "status", res.StatusCode, "duration", time.Since(start))

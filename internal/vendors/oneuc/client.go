@@ -332,7 +332,6 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	if err != nil {
 		sent := vendorhttp.SentBeforeFailure(err)
 		ve := vendorhttp.TransportError(plan.OneUC, err, sent)
-		ve.Message = c.endpoint
 		c.log.Debug("oneuc request failed", "method", method, "path", path, "error", ve.Code)
 		if !sent {
 			return nil, &errNotSent{ve}
@@ -347,7 +346,6 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxAnswerBytes)); err != nil {
 		putBody(buf)
 		ve := vendorhttp.TransportError(plan.OneUC, err, true)
-		ve.Message = c.endpoint
 		return nil, ve
 	}
 	ans := &answer{status: resp.StatusCode, header: resp.Header, buf: buf}
