@@ -157,3 +157,18 @@ func TestDoStopChannelEndsThePause(t *testing.T) {
 		t.Fatalf("%d calls, err %v; want one call, stopped, with the last error", calls, err)
 	}
 }
+
+func TestSleep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := retry.Sleep(ctx, time.Millisecond); err != nil {
+		t.Errorf("a short sleep: %v", err)
+	}
+	cancel()
+	if err := retry.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("a sleep on a cancelled context = %v, want context.Canceled", err)
+	}
+	if err := retry.Sleep(ctx, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("a zero sleep on a cancelled context = %v", err)
+	}
+}
+

@@ -3,10 +3,17 @@ package oneuc
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/retry"
 	"github.com/numsync/numsync/internal/retry/retrytest"
 	"github.com/numsync/numsync/internal/vendors/oneuc/lab"
 )
@@ -94,6 +101,69 @@ func TestPacingOnAnyBucket(t *testing.T) {
 			}
 			if share429 > 0.01 {
 				t.Errorf("%.2f%% of requests answered 429, want at most 1%%", 100*share429)
+			}
+		})
+	}
+}
+
+// refusingDialer refuses the first n connections, as a vendor that is not
+// listening does, then dials normally.
+type refusingDialer struct {
+	mu      sync.Mutex
+	refuse  int
+	refused int
+}
+
+func (d *refusingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	if d.refused < d.refuse {
+		d.refused++
+		d.mu.Unlock()
+		return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+	}
+	d.mu.Unlock()
+	var nd net.Dialer
+	return nd.DialContext(ctx, network, addr)
+}
+
+// TestUnreachableAtStartIsRetriedWithinTheBudget (defect #5): a vendor
+// that refuses connections when the listing starts — 25 refusals in a row,
+// far more than retry.max_attempts — is retried until it answers, within
+// the budget; main gave up after four tries (~1.3 s). Once the budget is
+// spent the listing fails with a transient error naming the address. A
+// fake clock spends the pauses.
+func TestUnreachableAtStartIsRetriedWithinTheBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		refuse  int
+		wantErr bool
+	}{
+		{"back within the budget", 25, false},
+		{"down for longer than the budget", 1 << 20, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := retrytest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			l := lab.New(lab.Options{})
+			srv := httptest.NewServer(l)
+			defer srv.Close()
+			d := &refusingDialer{refuse: tc.refuse}
+			hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+			c, err := New(Config{URL: srv.URL, AccountID: l.AccountID(), APIKey: l.APIKey(), RPS: -1, HTTPClient: hc,
+				Retry: retry.Policy{MaxElapsed: 5 * time.Minute}}, WithClock(clock.Now, clock.Sleep))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := clock.Now()
+			err = c.List(context.Background(), func(plan.State) error { return nil })
+			elapsed := clock.Now().Sub(start)
+			switch {
+			case !tc.wantErr && err != nil:
+				t.Fatalf("List after %d refusals: %v (after %s)", d.refused, err, elapsed)
+			case tc.wantErr && (err == nil || !plan.IsTransient(err) || !strings.Contains(err.Error(), "127.0.0.1")):
+				t.Fatalf("List against a vendor down for good: %v, want a transient error naming the address", err)
+			}
+			if elapsed > 5*time.Minute {
+				t.Errorf("retried for %s, over the 5m budget", elapsed)
 			}
 		})
 	}

@@ -163,6 +163,3 @@ func (p *Pacer) ThrottledCount() int {
 	defer p.mu.Unlock()
 	return p.throttled
 }
-
-// Sleep waits d, or until ctx ends, whichever comes first (retry.Sleep).
-func Sleep(ctx context.Context, d time.Duration) error { return retry.Sleep(ctx, d) }

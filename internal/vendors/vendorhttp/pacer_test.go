@@ -330,20 +330,6 @@ func TestPacerConcurrent(t *testing.T) {
 
 // TestSleep: a wait ends early, with the context's error, when the run is
 // cancelled; a zero wait only reports the context.
-func TestSleep(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := Sleep(ctx, time.Millisecond); err != nil {
-		t.Errorf("a short sleep: %v", err)
-	}
-	cancel()
-	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("a sleep on a cancelled context = %v, want context.Canceled", err)
-	}
-	if err := Sleep(ctx, 0); !errors.Is(err, context.Canceled) {
-		t.Errorf("a zero sleep on a cancelled context = %v", err)
-	}
-}
-
 // sleepClock is a fake clock whose sleep advances it, recording the total.
 type sleepClock struct {
 	fakeClock
