@@ -291,3 +291,64 @@ func TestRateAboveVendorsUnder503s(t *testing.T) {
 		t.Error("no request was answered 429: the rate was not above what the labs admit")
 	}
 }
+
+// TestOutageLongerThanBudgetIsResumable: both vendors go away mid-apply
+// and stay away past retry.max_elapsed (2 s here). What is left is not
+// "failed for good": apply exits 1 naming the vendor and its address, the
+// run stays open, and once the vendors are back the same command resumes
+// it to exit 0, converged, nothing applied twice.
+func TestOutageLongerThanBudgetIsResumable(t *testing.T) {
+	t.Parallel()
+	srv := labserver.New(labserver.Options{Seed: 13})
+	if err := srv.SeedFS(samples.FS); err != nil {
+		t.Fatal(err)
+	}
+	l := &e2eLab{Server: srv, tokens: map[string]bool{}}
+	var (
+		mu     sync.Mutex
+		writes int
+		o      *outage
+	)
+	o = newOutage(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		isWrite := r.Method != http.MethodGet && !strings.Contains(r.URL.Path, "auth")
+		mu.Lock()
+		if isWrite {
+			writes++
+		}
+		start := isWrite && writes == 3
+		mu.Unlock()
+		if !start {
+			srv.ServeHTTP(w, r)
+			return
+		}
+		srv.ServeHTTP(httptest.NewRecorder(), r) // carried out, answer lost
+		o.cutAll()
+		o.refuse()
+	}))
+	l.URL = o.URL()
+	c := newCLI(t, l.URL, func(y string) string { return y + "retry:\n  max_elapsed: 2s\n" })
+	csv := c.cleanSampleCSV()
+	p0 := c.planJSON(ExitChanges, "--desired", csv, "--detailed-exitcode")
+
+	code, out, errOut := c.run("apply", "--desired", csv)
+	if code != ExitError {
+		t.Fatalf("apply past the budget: exit %d, want %d\n%s\n%s", code, ExitError, out, errOut)
+	}
+	for _, want := range []string{"at " + l.URL, "retry.max_elapsed (2s)", "resumable"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("the message does not say %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "failed for good") {
+		t.Errorf("operations called failed for good:\n%s", errOut)
+	}
+	t.Logf("apply said:\n%s", errOut)
+
+	o.restore(0)
+	code, out, errOut = c.run("apply", "--desired", csv)
+	if code != ExitOK || !strings.Contains(errOut, "resuming run") {
+		t.Fatalf("rerun once the vendors are back: exit %d\n%s\n%s", code, out, errOut)
+	}
+	checkConverged(t, l, p0, nil)
+	checkNothingTwice(t, l, p0)
+}

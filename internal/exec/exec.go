@@ -175,13 +175,20 @@ func (e *UnresolvedError) Error() string {
 		if v.Endpoint != "" {
 			fmt.Fprintf(&b, " at %s", v.Endpoint)
 		}
-		fmt.Fprintf(&b, " could not be reached or read back within retry.max_elapsed (%s): %d operations unresolved", e.MaxElapsed, v.Operations)
+		fmt.Fprintf(&b, " could not be reached or read back within retry.max_elapsed (%s): %s unresolved", e.MaxElapsed, operations(v.Operations))
 		if v.LastError != "" {
 			fmt.Fprintf(&b, " (last error: %s)", v.LastError)
 		}
 	}
-	fmt.Fprintf(&b, "; run %d stays open and is resumable: run the same command again once the vendor is back (%d operations to check or send)", e.RunID, ops)
+	fmt.Fprintf(&b, "; run %d stays open and is resumable: run the same command again once the vendor is back (%s to check or send)", e.RunID, operations(ops))
 	return b.String()
+}
+
+func operations(n int) string {
+	if n == 1 {
+		return "1 operation"
+	}
+	return fmt.Sprintf("%d operations", n)
 }
 
 // UnresolvedError returns the *UnresolvedError of a run that left

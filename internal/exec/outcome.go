@@ -124,7 +124,7 @@ func (r *runner) giveUp(n *node, state, journaled plan.OpState, updates *[]plan.
 	r.setState(n, state)
 	n.unresolved = true
 	*updates = append(*updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: journaled, Error: n.lastErr})
-	r.log.Warn("operation unresolved: its retry budget is spent; the next run takes it up",
+	r.log.Debug("operation unresolved: its retry budget is spent; the next run takes it up",
 		"op", n.rec.Op.ID, "budget", r.pol.MaxElapsed, "err", n.lastErr)
 }
 

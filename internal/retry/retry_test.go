@@ -171,4 +171,3 @@ func TestSleep(t *testing.T) {
 		t.Errorf("a zero sleep on a cancelled context = %v", err)
 	}
 }
-
