@@ -132,6 +132,7 @@ func (e *env) applyRequest(cfg *config.Config, f applyFlags, planPath string) (a
 	req := app.ApplyRequest{
 		Concurrency:        concurrency(cfg),
 		MaxAttempts:        cfg.Retry.MaxAttempts,
+		MaxElapsed:         cfg.Retry.MaxElapsed,
 		Force:              f.force,
 		RetryFailed:        f.retryFailed,
 		DefaultCallPurpose: defaultCallPurpose(cfg),
@@ -205,7 +206,9 @@ func (e *env) applyOutcome(res *app.ApplyResult, err error, desiredOf *plan.Desi
 	case app.OutcomeUnresolved:
 		e.ranWarnings(res)
 		e.summarize(res, "failed")
-		return withCode(ExitFailed, fmt.Errorf("%s sent but their outcome could not be read back: run %d stays open and the next apply checks them first", pluralWere(len(res.Exec.Unresolved), "operation"), res.RunID))
+		// A vendor unreachable for retry.max_elapsed: nothing failed for
+		// good, the run is resumable (SPEC §3: exit 1, not 3).
+		return withCode(ExitError, res.Exec.UnresolvedError())
 	case app.OutcomeFailed:
 		e.ranWarnings(res)
 		e.summarize(res, "failed")

@@ -228,7 +228,9 @@ func TestMetricsOnEveryPath(t *testing.T) {
 
 	// a vendor unreachable: the address of a closed listener.
 	down := filepath.Join(c.dir, "down.yaml")
-	cfg := strings.ReplaceAll(readFile(t, c.config), l.URL, "http://127.0.0.1:1")
+	// An unreachable vendor is retried for retry.max_elapsed (5m by
+	// default) before apply gives up: keep the budget short here.
+	cfg := strings.ReplaceAll(readFile(t, c.config), l.URL, "http://127.0.0.1:1") + "retry:\n  max_elapsed: 2s\n"
 	if err := os.WriteFile(down, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/numsync/numsync/internal/app"
 	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/retry"
 	"github.com/numsync/numsync/internal/vendors/firstorion"
 	"github.com/numsync/numsync/internal/vendors/oneuc"
 )
@@ -20,6 +21,8 @@ import (
 // hc may be nil (each client then makes its own).
 func newVendors(cfg *config.Config, log *slog.Logger, hc *http.Client) (app.Vendors, error) {
 	var out app.Vendors
+	// One retry policy (internal/retry) for both clients and the executor.
+	pol := retry.Policy{MaxAttempts: cfg.Retry.MaxAttempts, MaxElapsed: cfg.Retry.MaxElapsed}
 	if cfg.OneUC != nil {
 		c, err := oneuc.New(oneuc.Config{
 			URL:        cfg.OneUC.URL,
@@ -29,6 +32,7 @@ func newVendors(cfg *config.Config, log *slog.Logger, hc *http.Client) (app.Vend
 			Burst:      cfg.OneUC.Rate.Burst,
 			BatchSize:  cfg.OneUC.BatchSize,
 			Timeout:    cfg.Retry.Timeout,
+			Retry:      pol,
 			HTTPClient: hc,
 			Logger:     log,
 		})
@@ -47,6 +51,7 @@ func newVendors(cfg *config.Config, log *slog.Logger, hc *http.Client) (app.Vend
 			Burst:      cfg.FirstOrion.Rate.Burst,
 			BatchSize:  cfg.FirstOrion.BatchSize,
 			Timeout:    cfg.Retry.Timeout,
+			Retry:      pol,
 			HTTPClient: hc,
 			Logger:     log,
 		})

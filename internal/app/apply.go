@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/numsync/numsync/internal/exec"
 	"github.com/numsync/numsync/internal/journal"
@@ -28,7 +29,10 @@ type ApplyRequest struct {
 	Holder journal.LockInfo
 	// Concurrency per vendor (from the configuration).
 	Concurrency map[plan.VendorName]int
+	// MaxAttempts and MaxElapsed are the retry policy's (retry.max_attempts,
+	// retry.max_elapsed; internal/retry).
 	MaxAttempts int
+	MaxElapsed  time.Duration
 
 	Prune              map[plan.VendorName]bool
 	MaxDelete          map[plan.VendorName]plan.Limit
@@ -410,6 +414,7 @@ func execute(ctx context.Context, req ApplyRequest, stop <-chan struct{}, runID 
 		Journal:     req.Journal,
 		RunID:       runID,
 		MaxAttempts: req.MaxAttempts,
+		MaxElapsed:  req.MaxElapsed,
 		Verify:      true,
 		OnProgress:  req.OnProgress,
 		// Called from the executor's loop only; read after Run returns.

@@ -54,7 +54,7 @@ func TestLoadFull(t *testing.T) {
 	if got := cfg.Safety.MaxDelete.Limit(1000); got != 100 {
 		t.Errorf("MaxDelete.Limit(1000) = %d, want 100", got)
 	}
-	if cfg.Retry.Timeout != 30*time.Second || cfg.Retry.MaxAttempts != 6 {
+	if cfg.Retry.Timeout != 30*time.Second || cfg.Retry.MaxAttempts != 6 || cfg.Retry.MaxElapsed != 90*time.Second {
 		t.Errorf("Retry = %+v", cfg.Retry)
 	}
 }
@@ -75,7 +75,7 @@ func TestDefaults(t *testing.T) {
 			if c.Safety.MaxDelete.String() != "10%" {
 				t.Errorf("max_delete default = %s", c.Safety.MaxDelete)
 			}
-			if c.Retry.MaxAttempts != 6 || c.Retry.Timeout != 30*time.Second {
+			if c.Retry.MaxAttempts != 6 || c.Retry.Timeout != 30*time.Second || c.Retry.MaxElapsed != 5*time.Minute {
 				t.Errorf("retry defaults: %+v", c.Retry)
 			}
 		}},
@@ -135,6 +135,7 @@ func TestLoadErrors(t *testing.T) {
 		{"url with credentials", "oneuc: {url: 'https://u:p@x', account_id: a, api_key: k}\n", nil, []string{"must not carry credentials"}},
 		{"bad timeout", "retry: {timeout: 0s}\n", nil, []string{"retry.timeout: must be a positive duration"}},
 		{"bad max attempts", "retry: {max_attempts: 0}\n", nil, []string{"retry.max_attempts: must be at least 1"}},
+		{"bad max elapsed", "retry: {max_elapsed: 0s}\n", nil, []string{"retry.max_elapsed: must be a positive duration"}},
 		{"concurrency out of range", "oneuc: {url: 'http://x', account_id: a, api_key: k, concurrency: 0}\n", nil, []string{"oneuc.concurrency"}},
 		{"section not a mapping", "oneuc: 5\n", nil, []string{"oneuc: want a mapping"}},
 		{"not a mapping at all", "- a\n- b\n", nil, []string{"must be a mapping"}},

@@ -15,7 +15,12 @@
 // the two methods of Journal. Request pacing is not its business: each
 // vendor client owns one pacer shared by all its requests (adding a second
 // limiter here would throttle twice). The executor owns concurrency,
-// batching, retries and backoff.
+// batching, and what becomes of an operation whose request failed for a
+// passing reason: under the one retry policy (internal/retry) it is sent
+// again or checked against live state for as long as its budget
+// (Config.MaxElapsed) lasts, and never failed for good for it. What is
+// still unresolved when the budget is spent is left pending or sent in the
+// journal, for the next run (Result.Unresolved, UnresolvedError).
 package exec
 
 import (
@@ -24,9 +29,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/retry"
 )
 
 // Journal is what the executor writes to: the run's operation states.
@@ -57,9 +65,14 @@ type Config struct {
 	Journal Journal
 	// RunID is the journal's run, passed through to Journal.
 	RunID int64
-	// MaxAttempts is how many times one operation may be sent in one Run
-	// (and how many times a failing read is tried); default 6.
+	// MaxAttempts is how many times in a row one request is tried before
+	// its operation pauses MaxBackoff (a round, retry.Policy); default 6.
+	// A 429 is not a try.
 	MaxAttempts int
+	// MaxElapsed is the budget of one operation: how long, from its first
+	// send in this Run, it may keep being sent again or checked; default
+	// 5m. A vendor that is down for less costs time, not a failed night.
+	MaxElapsed time.Duration
 	// BaseBackoff and MaxBackoff bound the exponential backoff between
 	// tries; defaults 500ms and 30s. A vendor's Retry-After wins when
 	// longer.
@@ -91,7 +104,8 @@ type Config struct {
 	// Sleep waits d or until ctx ends (returning its error); replaceable so
 	// tests need not wait out backoffs. Default: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock for the summary's durations; default time.Now.
+	// Now is the clock of the summary's durations and of the budgets;
+	// default time.Now.
 	Now func() time.Time
 }
 
@@ -106,10 +120,84 @@ type Result struct {
 	Ops []plan.OpRecord
 	// Failed lists the failed and skipped operations with their reasons.
 	Failed []plan.OpRecord
-	// Unresolved lists operations sent whose outcome could not be read
-	// back (the vendor's reads kept failing). They stay "sent" in the
-	// journal, so the next run checks them before anything else.
+	// Unresolved lists the operations whose budget was spent while their
+	// vendor kept failing for a passing reason: sent ones whose outcome
+	// could not be read back stay "sent" in the journal (the next run
+	// checks them first), pending ones stay pending. None of them failed
+	// for good; UnresolvedError says which vendor could not be reached.
 	Unresolved []plan.OpRecord
+	// Unreachable is, per vendor with unresolved operations, what the
+	// executor last heard from it, in vendor order.
+	Unreachable []Unreachable
+
+	maxElapsed time.Duration
+}
+
+// Unreachable is one vendor the executor gave up on for this run.
+type Unreachable struct {
+	Vendor plan.VendorName
+	// Endpoint is the vendor's address, when its client tells it
+	// (Endpointer).
+	Endpoint string
+	// Operations counts its unresolved operations.
+	Operations int
+	// LastError is the last failure of its requests.
+	LastError string
+}
+
+// Endpointer is the optional ability of a vendor client to say the
+// address it talks to, for the message naming an unreachable vendor. Both
+// vendor clients implement it; the address holds no secret.
+type Endpointer interface {
+	Endpoint() string
+}
+
+// UnresolvedError is the run's condition when operations were left
+// unresolved: a vendor could not be reached (or read back) within
+// retry.max_elapsed. The run is resumable: nothing failed for good, the
+// next apply of the same input checks and sends what is left. SPEC §3 maps
+// it to exit 1.
+type UnresolvedError struct {
+	RunID      int64
+	MaxElapsed time.Duration
+	Vendors    []Unreachable
+}
+
+func (e *UnresolvedError) Error() string {
+	var b strings.Builder
+	ops := 0
+	for i, v := range e.Vendors {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		ops += v.Operations
+		b.WriteString(string(v.Vendor))
+		if v.Endpoint != "" {
+			fmt.Fprintf(&b, " at %s", v.Endpoint)
+		}
+		fmt.Fprintf(&b, " could not be reached or read back within retry.max_elapsed (%s): %s unresolved", e.MaxElapsed, operations(v.Operations))
+		if v.LastError != "" {
+			fmt.Fprintf(&b, " (last error: %s)", v.LastError)
+		}
+	}
+	fmt.Fprintf(&b, "; run %d stays open and is resumable: run the same command again once the vendor is back (%s to check or send)", e.RunID, operations(ops))
+	return b.String()
+}
+
+func operations(n int) string {
+	if n == 1 {
+		return "1 operation"
+	}
+	return fmt.Sprintf("%d operations", n)
+}
+
+// UnresolvedError returns the *UnresolvedError of a run that left
+// operations unresolved, or nil.
+func (r *Result) UnresolvedError() error {
+	if len(r.Unresolved) == 0 {
+		return nil
+	}
+	return &UnresolvedError{RunID: r.Summary.RunID, MaxElapsed: r.maxElapsed, Vendors: r.Unreachable}
 }
 
 // Complete reports whether every operation is done.
@@ -140,13 +228,16 @@ func (c *Config) defaults() error {
 		}
 	}
 	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 6
+		c.MaxAttempts = retry.DefaultMaxAttempts
+	}
+	if c.MaxElapsed <= 0 {
+		c.MaxElapsed = retry.DefaultMaxElapsed
 	}
 	if c.BaseBackoff <= 0 {
-		c.BaseBackoff = 500 * time.Millisecond
+		c.BaseBackoff = retry.DefaultBase
 	}
 	if c.MaxBackoff <= 0 {
-		c.MaxBackoff = 30 * time.Second
+		c.MaxBackoff = retry.DefaultMax
 	}
 	c.MaxBackoff = max(c.MaxBackoff, c.BaseBackoff)
 	if c.ReadBatch <= 0 {
@@ -160,7 +251,7 @@ func (c *Config) defaults() error {
 		c.Rand = rand.New(rand.NewPCG(seed, seed>>1|1))
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = retry.Sleep
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -168,31 +259,17 @@ func (c *Config) defaults() error {
 	return nil
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// backoff is the pause before try number attempt+1 of something that
-// failed attempt times: exponential from BaseBackoff, capped at MaxBackoff,
-// with "equal jitter" (half fixed, half random) so a herd of retries
-// spreads out and none comes back at once. A Retry-After longer than that
-// wins.
-func (c *Config) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	d := c.BaseBackoff
-	for i := 1; i < attempt && d < c.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.MaxBackoff)
-	d = d/2 + time.Duration(c.Rand.Int64N(int64(d/2)+1))
-	return max(d, retryAfter)
+// policy is the retry policy of Config, its jitter drawn from Rand under
+// mu (Rand is not safe for concurrent use; verification reads run
+// concurrently).
+func (c *Config) policy(mu *sync.Mutex) retry.Policy {
+	return retry.Policy{
+		MaxAttempts: c.MaxAttempts, MaxElapsed: c.MaxElapsed, Base: c.BaseBackoff, Max: c.MaxBackoff,
+		Now: c.Now, Sleep: c.Sleep,
+		Rand: func(n int64) int64 {
+			mu.Lock()
+			defer mu.Unlock()
+			return c.Rand.Int64N(n)
+		},
+	}.WithDefaults()
 }

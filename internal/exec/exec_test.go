@@ -16,6 +16,7 @@ import (
 	"github.com/numsync/numsync/internal/exec"
 	"github.com/numsync/numsync/internal/plan"
 	"github.com/numsync/numsync/internal/plan/plantest"
+	"github.com/numsync/numsync/internal/retry/retrytest"
 )
 
 // loadOps reads a plan fixture: the operations of a saved plan.
@@ -239,34 +240,85 @@ func TestTransientOutcomes(t *testing.T) {
 	}
 }
 
-func TestAttemptsExhausted(t *testing.T) {
+// fakeClock makes cfg's budgets and pauses run on a fake clock, so a
+// five-minute budget is spent without waiting.
+func fakeClock(cfg *exec.Config, budget time.Duration) *retrytest.Clock {
+	clock := retrytest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	cfg.Now, cfg.Sleep, cfg.MaxElapsed = clock.Now, clock.Sleep, budget
+	return clock
+}
+
+// A transient failure never fails an operation for good while its budget
+// lasts, however many tries it takes (defect #5: transient errors were
+// labelled permanent once MaxAttempts ran out).
+func TestTransientOutlastsAttempts(t *testing.T) {
+	num := numbers(1, 0)[0]
+	act := activate(num)
+	dep := assign(num, "bu1", "p1", act.ID)
+	faults := map[string]plantest.Fault{"retry": plantest.FaultRetry, "unknown": plantest.FaultUnknown, "applied unknown": plantest.FaultAppliedUnknown}
+	for name, fault := range faults {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(plantest.Config{}, plantest.Config{}).withOps(act, dep)
+			for i := 1; i <= 12; i++ { // three times MaxAttempts
+				e.ou.InjectOp(act.ID, i, fault)
+				e.ou.InjectRead(i, &plan.VendorError{Vendor: plan.OneUC, Code: "could not connect", Temporary: true})
+			}
+			cfg := e.config(1)
+			fakeClock(&cfg, 5*time.Minute)
+			res := e.mustRun(t, cfg)
+			if !res.Complete() || len(res.Unresolved) > 0 {
+				t.Fatalf("not complete: %+v", res.Ops)
+			}
+			if n := e.ou.Applications(act.ID); n != 1 {
+				t.Errorf("applied %d times, want once", n)
+			}
+		})
+	}
+}
+
+// When the budget is spent, what is still unresolved is left pending or
+// sent for the next run, never failed, its dependents not skipped, and the
+// run's error names the vendor and its address.
+func TestBudgetSpentLeavesUnresolved(t *testing.T) {
 	num := numbers(1, 0)[0]
 	act := activate(num)
 	dep := assign(num, "bu1", "p1", act.ID)
 	tests := []struct {
-		name    string
-		fault   plantest.Fault
-		wantErr string
+		name      string
+		fault     plantest.Fault
+		wantState plan.OpState // in the journal
 	}{
-		{"retry", plantest.FaultRetry, "too_many_requests"},
-		{"unknown", plantest.FaultUnknown, "connection lost"},
+		{"retry", plantest.FaultRetry, plan.StatePending},
+		{"unknown", plantest.FaultUnknown, plan.StateSent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(plantest.Config{}, plantest.Config{}).withOps(act, dep)
-			for i := 1; i <= 4; i++ {
+			for i := 1; i <= 1000; i++ {
 				e.ou.InjectOp(act.ID, i, tt.fault)
 			}
-			res := e.mustRun(t, e.config(1))
+			cfg := e.config(1)
+			clock := fakeClock(&cfg, time.Minute)
+			res := e.mustRun(t, cfg)
 			got := stateOf(t, res, act.ID)
-			if got.State != plan.StateFailed || !strings.Contains(got.LastError, tt.wantErr) {
-				t.Errorf("%s %q, want failed with %q", got.State, got.LastError, tt.wantErr)
+			if got.State == plan.StateFailed || len(res.Failed) > 0 {
+				t.Fatalf("%s %q: failed for good by a transient error", got.State, got.LastError)
 			}
-			if n := e.ou.Deliveries(act.ID); n != 4 {
-				t.Errorf("sent %d times, want MaxAttempts 4", n)
+			if rec, _ := e.journal.Get(act.ID); rec.State != tt.wantState {
+				t.Errorf("journal: %s, want %s", rec.State, tt.wantState)
 			}
-			if d := stateOf(t, res, dep.ID); d.State != plan.StateSkipped {
-				t.Errorf("dependent is %s, want skipped", d.State)
+			if d, _ := e.journal.Get(dep.ID); d.State != plan.StatePending {
+				t.Errorf("dependent is %s, want pending", d.State)
+			}
+			if len(res.Unresolved) != 1 || res.Unresolved[0].Op.ID != act.ID {
+				t.Fatalf("unresolved %+v, want the activation", res.Unresolved)
+			}
+			var ue *exec.UnresolvedError
+			if err := res.UnresolvedError(); !errors.As(err, &ue) || !strings.Contains(err.Error(), "oneuc") {
+				t.Errorf("UnresolvedError() = %v, want one naming oneuc", err)
+			}
+			if el := clock.Now().Sub(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); el < 30*time.Second || el > 2*time.Minute {
+				t.Errorf("gave up after %s of a 1m budget", el)
 			}
 		})
 	}
@@ -311,7 +363,8 @@ func TestCheckReadFailures(t *testing.T) {
 		wantUnresolved int
 	}{
 		{"transient read failure retried", 2, true, plan.StateDone, 0},
-		{"reads keep failing: left sent", 4, true, plan.StateSent, 1},
+		{"reads keep failing past attempts: retried within the budget", 12, true, plan.StateDone, 0},
+		{"reads keep failing until the budget is spent: left sent", 1000, true, plan.StateSent, 1},
 		{"permanent read failure: left sent", 1, false, plan.StateSent, 1},
 	}
 	for _, tt := range tests {
@@ -321,7 +374,9 @@ func TestCheckReadFailures(t *testing.T) {
 			for i := 1; i <= tt.readErrs; i++ {
 				e.ou.InjectRead(i, &plan.VendorError{Vendor: plan.OneUC, Code: "boom", Temporary: tt.transient})
 			}
-			res := e.mustRun(t, e.config(1))
+			cfg := e.config(1)
+			fakeClock(&cfg, time.Minute)
+			res := e.mustRun(t, cfg)
 			if got := stateOf(t, res, op.ID); got.State != tt.wantState {
 				t.Errorf("state %s (%q), want %s", got.State, got.LastError, tt.wantState)
 			}

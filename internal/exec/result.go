@@ -15,16 +15,28 @@ var actionOrder = []plan.Action{plan.Activate, plan.Assign, plan.Move, plan.Upda
 
 func (r *runner) result(started time.Time) *Result {
 	finished := r.cfg.Now()
-	res := &Result{Interrupted: r.interrupted}
+	res := &Result{Interrupted: r.interrupted, maxElapsed: r.pol.MaxElapsed}
+	unresolved := map[*vendorRun]int{}
 	for _, n := range r.nodes {
 		rec := n.rec
 		res.Ops = append(res.Ops, rec)
 		switch {
 		case rec.State == plan.StateFailed || rec.State == plan.StateSkipped:
 			res.Failed = append(res.Failed, rec)
-		case rec.State == plan.StateSent && n.unresolved:
+		case (rec.State == plan.StateSent || rec.State == plan.StatePending) && n.unresolved:
 			res.Unresolved = append(res.Unresolved, rec)
+			unresolved[n.vr]++
 		}
+	}
+	for _, vr := range r.vendors {
+		if unresolved[vr] == 0 {
+			continue
+		}
+		u := Unreachable{Vendor: vr.name, Operations: unresolved[vr], LastError: vr.lastErr}
+		if ep, ok := vr.v.(Endpointer); ok {
+			u.Endpoint = ep.Endpoint()
+		}
+		res.Unreachable = append(res.Unreachable, u)
 	}
 	s := Summary{
 		RunID: r.cfg.RunID, Started: started, Finished: finished,
@@ -54,14 +66,12 @@ func (r *runner) result(started time.Time) *Result {
 				a.Failed++
 			case plan.StateSkipped:
 				a.Skipped++
-			case plan.StateSent:
+			default: // sent or pending
 				if n.unresolved {
 					a.Unresolved++
 				} else {
 					a.Pending++
 				}
-			default:
-				a.Pending++
 			}
 		}
 		actions := slices.SortedFunc(maps.Keys(byAction), func(x, y plan.Action) int {

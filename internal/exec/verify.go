@@ -3,11 +3,11 @@ package exec
 import (
 	"context"
 	"slices"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/retry"
 )
 
 // verifyChunk is one read of verification and what it found.
@@ -73,6 +73,7 @@ func (r *runner) verify() {
 		return
 	}
 
+	budget := r.pol.Start() // one budget for the whole read-back
 	var g errgroup.Group
 	groups := map[*vendorRun]*errgroup.Group{}
 	for _, vr := range r.vendors {
@@ -88,7 +89,7 @@ func (r *runner) verify() {
 					continue
 				}
 				vg.Go(func() error {
-					r.verifyRead(vctx, c)
+					r.verifyRead(vctx, c, budget)
 					return nil
 				})
 			}
@@ -155,34 +156,34 @@ func newVerifyChunk(vr *vendorRun, numbers []string, byNumber map[string][]*node
 	return c
 }
 
-// verifyRead reads one chunk, retrying transient failures with backoff.
-func (r *runner) verifyRead(ctx context.Context, c *verifyChunk) {
+// verifyRead reads one chunk, trying a transient failure again while the
+// verification's budget lasts. The client's own retries spend the same
+// budget (budget in the context), so this loop only ever adds a try for a
+// vendor that does not retry reads itself.
+func (r *runner) verifyRead(ctx context.Context, c *verifyChunk, budget retry.Budget) {
+	rctx := r.pol.WithBudget(r.reqCtx, budget, ctx.Done())
 	for try := 1; ; try++ {
 		if ctx.Err() != nil {
 			c.skipped = true
 			return
 		}
 		c.reads++
-		states, err := c.vr.read(r.reqCtx, c.numbers, c.statesOnly)
+		states, err := c.vr.read(rctx, c.numbers, c.statesOnly)
 		if err == nil {
 			c.states, c.err = states, nil
 			return
 		}
 		c.err = err
-		if !plan.IsTransient(err) || try >= r.cfg.MaxAttempts {
+		if !plan.IsTransient(err) {
 			return
 		}
-		if r.cfg.Sleep(ctx, r.backoff(try, plan.RetryAfter(err))) != nil {
+		d := r.pol.Backoff(try, plan.RetryAfter(err))
+		if !budget.Allows(r.cfg.Now(), d) {
+			return
+		}
+		if r.cfg.Sleep(ctx, d) != nil {
 			c.skipped = true
 			return
 		}
 	}
-}
-
-// backoff is Config.backoff made safe for the verification goroutines,
-// which share the one Rand.
-func (r *runner) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	r.randMu.Lock()
-	defer r.randMu.Unlock()
-	return r.cfg.backoff(attempt, retryAfter)
 }

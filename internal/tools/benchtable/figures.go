@@ -77,6 +77,15 @@ var figures = []figure{
 	{Name: "OneUC discovery 10k: requests (hand script 20,000)", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkDiscover10k/contiguous", Unit: "requests", Note: "—"},
 	{Name: "OneUC discovery, sparse numbers: searches per block of ten", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkDiscover10k/sparse", Unit: "searches-per-ten-block", Dir: atMost, Target: 1},
 
+	// Issue #12, section 4: pacing on any bucket the vendor reports. The
+	// client knows only tokens.remaining, not the bucket's size.
+	{Name: "OneUC pacing, 10k reserved, bucket 10 ÷ ceiling", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkPacing10kReserved/bucket10", Unit: "ceiling_ratio", Dir: atLeast, Target: 0.95},
+	{Name: "OneUC pacing, 10k reserved, bucket 10, 429s (% of requests)", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkPacing10kReserved/bucket10", Unit: "pct_429", Dir: atMost, Target: 1},
+	{Name: "OneUC pacing, 10k reserved, bucket 100 ÷ ceiling", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkPacing10kReserved/bucket100", Unit: "ceiling_ratio", Dir: atLeast, Target: 0.95},
+	{Name: "OneUC pacing, 10k reserved, bucket 100, 429s (% of requests)", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkPacing10kReserved/bucket100", Unit: "pct_429", Dir: atMost, Target: 1},
+	{Name: "OneUC pacing, 10k reserved, bucket 1000 ÷ ceiling", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkPacing10kReserved/bucket1000", Unit: "ceiling_ratio", Dir: atLeast, Target: 0.95},
+	{Name: "OneUC pacing, 10k reserved, bucket 1000, 429s (% of requests)", Pkg: "internal/vendors/oneuc", Bench: "BenchmarkPacing10kReserved/bucket1000", Unit: "pct_429", Dir: atMost, Target: 1},
+
 	{Name: "First Orion create 20k ÷ ceiling", Pkg: "internal/vendors/firstorion", Bench: "BenchmarkCreate20k", Unit: "ratio", Dir: atLeast, Target: 0.95},
 
 	{Name: "executor OneUC ÷ ceiling", Pkg: "internal/exec", Bench: "BenchmarkRun", Unit: "oneuc-ceiling-share", Dir: atLeast, Target: 0.95},

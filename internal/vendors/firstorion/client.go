@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/retry"
 	"github.com/numsync/numsync/internal/vendors/vendorhttp"
 )
 
@@ -44,6 +44,10 @@ type Config struct {
 	BatchSize int
 	// Timeout bounds each request; 0 means 30 s.
 	Timeout time.Duration
+	// Retry is the retry policy of the requests the client retries on its
+	// own (listings); zero fields take its defaults. Writes are sent once:
+	// the executor decides what to do next.
+	Retry retry.Policy
 	// HTTPClient is used for every request; nil means a default client.
 	HTTPClient *http.Client
 	// Logger receives debug and warning records; nil discards them.
@@ -53,19 +57,30 @@ type Config struct {
 // Option adjusts a Client beyond its Config, mostly for tests.
 type Option func(*Client)
 
-// WithClock replaces the clock used for the token schedule.
-func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+// WithClock replaces the clock of the token schedule, the pacer and the
+// retries.
+func WithClock(now func() time.Time) Option {
+	return func(c *Client) { c.now, c.retry.Now = now, now }
+}
 
-// WithListRetries sets how many times a listing request (GET, idempotent)
-// is tried on a transient failure, and the first backoff pause, which
-// doubles with jitter. Writes are never retried by the client.
+// WithSleep replaces how the pacer and the retries wait: a fake clock's
+// sleep advances it, so a test spends pauses without waiting.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *Client) { c.sleep, c.retry.Sleep = sleep, sleep }
+}
+
+// WithListRetries gives listing requests (GET, idempotent) one round of
+// attempts tries, the first pause backoff, and a budget that ends with the
+// round, so a test sees the error of a listing that keeps failing at once
+// instead of after retry.max_elapsed. Writes are never retried by the
+// client.
 func WithListRetries(attempts int, backoff time.Duration) Option {
 	return func(c *Client) {
-		if attempts >= 1 {
-			c.getAttempts = attempts
-		}
-		if backoff > 0 {
-			c.backoff = backoff
+		if attempts >= 1 && backoff > 0 {
+			c.retry.MaxAttempts = attempts
+			c.retry.Base = backoff
+			c.retry.Max = backoff << attempts
+			c.retry.MaxElapsed = backoff << attempts
 		}
 	}
 }
@@ -81,22 +96,20 @@ func WithPageLimit(n int) Option {
 	}
 }
 
-// WithPacer makes the client share an existing pacer instead of its own.
-func WithPacer(p *vendorhttp.Pacer) Option { return func(c *Client) { c.pacer = p } }
-
 // Client is a First Orion Exchange API client for one business. It is safe
 // for concurrent use.
 type Client struct {
-	cfg         Config
-	base        *url.URL
-	hc          *http.Client
-	log         *slog.Logger
-	pacer       *vendorhttp.Pacer
-	auth        *tokenSource
-	now         func() time.Time
-	getAttempts int
-	backoff     time.Duration
-	pageLimit   int
+	cfg       Config
+	base      *url.URL
+	hc        *http.Client
+	log       *slog.Logger
+	pacer     *vendorhttp.Pacer
+	auth      *tokenSource
+	now       func() time.Time
+	sleep     func(ctx context.Context, d time.Duration) error
+	retry     retry.Policy
+	endpoint  string
+	pageLimit int
 }
 
 var (
@@ -141,15 +154,17 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		cfg.Timeout = 30 * time.Second
 	}
 	c := &Client{
-		cfg:         cfg,
-		base:        base,
-		hc:          cfg.HTTPClient,
-		log:         cfg.Logger,
-		now:         time.Now,
-		getAttempts: 4,
-		pageLimit:   MaxPageLimit,
-		backoff:     250 * time.Millisecond,
+		cfg:       cfg,
+		base:      base,
+		hc:        cfg.HTTPClient,
+		log:       cfg.Logger,
+		now:       time.Now,
+		retry:     cfg.Retry,
+		pageLimit: MaxPageLimit,
 	}
+	ep := *base
+	ep.User, ep.RawQuery, ep.Fragment = nil, "", ""
+	c.endpoint = ep.String()
 	if c.hc == nil {
 		c.hc = &http.Client{}
 	}
@@ -159,12 +174,18 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
-	if c.pacer == nil {
-		c.pacer = vendorhttp.NewPacer(cfg.RPS, cfg.Burst)
+	c.retry = c.retry.WithDefaults()
+	c.pacer = vendorhttp.NewPacer(cfg.RPS, cfg.Burst)
+	if c.sleep != nil {
+		c.pacer.SetClock(c.now, c.sleep)
 	}
 	c.auth = newTokenSource(c)
 	return c, nil
 }
+
+// Endpoint returns the API base the client talks to, for messages that
+// must say which vendor could not be reached. It holds no secret.
+func (c *Client) Endpoint() string { return c.endpoint }
 
 // Name returns plan.FirstOrion.
 func (c *Client) Name() plan.VendorName { return plan.FirstOrion }
@@ -221,6 +242,10 @@ func (r *response) ok() bool { return r.status >= 200 && r.status < 300 }
 // send makes one authenticated request and returns the answer whatever its
 // status, after one re-authentication on a 401. Errors are transport
 // failures (*transportErr) or authentication failures (*plan.VendorError).
+//
+// The pacer's wait comes before the token is taken: at a low rate a
+// request may wait its turn for longer than a token lives, and it must
+// leave with a token checked after the wait, not before.
 func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any) (*response, error) {
 	var payload []byte
 	if body != nil {
@@ -230,6 +255,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		}
 	}
 	for attempt := 0; ; attempt++ {
+		if err := c.wait(ctx); err != nil {
+			return nil, err
+		}
 		tok, gen, err := c.auth.get(ctx)
 		if err != nil {
 			return nil, err
@@ -249,14 +277,19 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	}
 }
 
-// roundTrip paces and sends one request. It is the only place a request
-// leaves the client.
+// wait takes the request's turn from the pacer.
+func (c *Client) wait(ctx context.Context) error {
+	if err := c.pacer.Wait(ctx); err != nil {
+		return &transportErr{ve: vendorhttp.TransportError(plan.FirstOrion, err, false), sent: false}
+	}
+	return nil
+}
+
+// roundTrip sends one request, which the caller has paced (wait). It is
+// the only place a request leaves the client.
 func (c *Client) roundTrip(ctx context.Context, method, path string, query url.Values, hdr http.Header, payload []byte) (*response, error) {
 	if err := requestAllowed(method, path); err != nil {
 		return nil, fmt.Errorf("firstorion: %w", err)
-	}
-	if err := c.pacer.Wait(ctx); err != nil {
-		return nil, &transportErr{ve: vendorhttp.TransportError(plan.FirstOrion, err, false), sent: false}
 	}
 	u := *c.base
 	u.Path = c.base.Path + path
@@ -286,14 +319,16 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, query url.V
 	if err != nil {
 		sent := vendorhttp.SentBeforeFailure(err)
 		c.log.Debug("firstorion: request failed", "method", method, "path", path, "sent", sent, "error", err)
-		return nil, &transportErr{ve: vendorhttp.TransportError(plan.FirstOrion, err, sent), sent: sent}
+		ve := vendorhttp.TransportError(plan.FirstOrion, err, sent)
+		return nil, &transportErr{ve: ve, sent: sent}
 	}
 	defer res.Body.Close()
 	buf := bodyPool.Get().(*bytes.Buffer)
 	if _, err := buf.ReadFrom(io.LimitReader(res.Body, maxAnswer)); err != nil {
 		buf.Reset()
 		bodyPool.Put(buf)
-		return nil, &transportErr{ve: vendorhttp.TransportError(plan.FirstOrion, err, true), sent: true}
+		ve := vendorhttp.TransportError(plan.FirstOrion, err, true)
+		return nil, &transportErr{ve: ve, sent: true}
 	}
 	c.log.Debug("firstorion: request", "method", method, "path", path, "status", res.StatusCode, "duration", time.Since(start))
 	// Callers that never release the answer just leave its buffer to the
@@ -314,6 +349,9 @@ func (c *Client) authCall(ctx context.Context, path string, hdr http.Header, bod
 		if payload, err = json.Marshal(body); err != nil {
 			return tokenAnswer{}, fmt.Errorf("firstorion: encode auth request: %w", err)
 		}
+	}
+	if err := c.wait(ctx); err != nil {
+		return tokenAnswer{}, err
 	}
 	resp, err := c.roundTrip(ctx, http.MethodPost, path, nil, hdr, payload)
 	if err != nil {
@@ -356,34 +394,30 @@ func (c *Client) statusError(resp *response, number string) *plan.VendorError {
 	return ve
 }
 
-// get reads a listing page, retrying transient failures (GET is
-// idempotent) with backoff; 429 pauses are obeyed through the pacer. The
-// caller releases the answer once it is decoded.
+// get reads a listing page under the retry policy (retry.Policy.Do):
+// transient failures (GET is idempotent) are tried again within the
+// operation's budget; 429 pauses are obeyed through the pacer. The caller
+// releases the answer once it is decoded.
 func (c *Client) get(ctx context.Context, path string, query url.Values) (*response, error) {
-	var last error
-	pause := c.backoff
-	for attempt := 1; attempt <= c.getAttempts; attempt++ {
+	var got *response
+	err := c.retry.Do(ctx, func(ctx context.Context) error {
 		resp, err := c.send(ctx, http.MethodGet, path, query, nil)
-		switch {
-		case err != nil:
-			last = err
-		case resp.ok():
-			return resp, nil
-		default:
-			last = c.statusError(resp, "")
+		if err != nil {
+			return err
+		}
+		if !resp.ok() {
+			ve := c.statusError(resp, "")
 			resp.release()
+			c.log.Debug("firstorion: listing request failed", "path", path, "error", ve)
+			return ve
 		}
-		if !plan.IsTransient(last) || attempt == c.getAttempts || ctx.Err() != nil {
-			break
-		}
-		d := pause/2 + rand.N(pause/2+1)
-		c.log.Debug("firstorion: retrying listing request", "path", path, "attempt", attempt, "in", d, "error", last)
-		if err := vendorhttp.Sleep(ctx, d); err != nil {
-			return nil, err
-		}
-		pause *= 2
+		got = resp
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, last
+	return got, nil
 }
 
 // listAll pages through a collection, calling fn for every page's items.
@@ -423,6 +457,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, fn func([]T) er
 
 // List streams every number of the business, 1000 a page (MaxPageLimit).
 func (c *Client) List(ctx context.Context, fn func(plan.State) error) error {
+	ctx = c.retry.Scope(ctx) // one budget for every page
 	path, err := c.pathNumbers()
 	if err != nil {
 		return fmt.Errorf("firstorion: list numbers: %w", err)
@@ -460,6 +495,7 @@ func (c *Client) List(ctx context.Context, fn func(plan.State) error) error {
 // business and keeps those asked for: one listing serves any number of
 // numbers.
 func (c *Client) Read(ctx context.Context, numbers []string) (map[string]plan.State, error) {
+	ctx = c.retry.Scope(ctx) // one budget for every page
 	want := make(map[string]bool, len(numbers))
 	for _, n := range numbers {
 		want[n] = true
@@ -492,6 +528,7 @@ func (c *Client) ReadStates(ctx context.Context, numbers []string) (map[string]p
 
 // BusinessUnits lists the business units with their programs.
 func (c *Client) BusinessUnits(ctx context.Context) ([]plan.BusinessUnit, error) {
+	ctx = c.retry.Scope(ctx) // one budget for every page
 	path, err := c.pathBusinessUnits()
 	if err != nil {
 		return nil, fmt.Errorf("firstorion: list business units: %w", err)

@@ -28,29 +28,15 @@ const (
 
 	// assumedRefillPerSec is the rate at which Kazoo's token bucket refills
 	// (kazoo default: 100 tokens, 10 per second). The answer reports only
-	// tokens.remaining, so the pause needed to refill is computed from it.
+	// tokens.remaining, not the bucket's size, so the client paces on
+	// remaining against the requests it has in flight (refillPause) and
+	// computes from this rate how long the bucket takes to refill.
 	assumedRefillPerSec = 10.0
-
-	// lowTokens is the remaining-token level under which the client pauses
-	// all requests until the bucket is back at this level. It must exceed
-	// the number of requests that can be in flight at once, or those would
-	// still meet a 429 after the pause starts.
-	lowTokens = 20
 
 	// discoveryTTL is how long the client trusts a block search's answer for
 	// later batches; Kazoo keeps searched numbers in "discovery" for a while
 	// (assumed: at least this long).
 	discoveryTTL = 10 * time.Minute
-
-	// getAttempts is how many times an idempotent GET (listing page, number,
-	// search) is tried before its error is returned. Writes are tried once:
-	// the executor decides whether to send them again.
-	getAttempts = 4
-
-	// getBackoff is the first pause between GET attempts; it doubles, with
-	// jitter, up to getBackoffMax.
-	getBackoff    = 200 * time.Millisecond
-	getBackoffMax = 5 * time.Second
 
 	// assumedListingPages is how many requests ReadStates expects a listing
 	// of the account to take before the client has completed one (after

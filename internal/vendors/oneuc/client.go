@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,6 +32,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/numsync/numsync/internal/plan"
+	"github.com/numsync/numsync/internal/retry"
 	"github.com/numsync/numsync/internal/vendors/vendorhttp"
 )
 
@@ -55,6 +55,10 @@ type Config struct {
 	BatchSize int
 	// Timeout bounds each HTTP request, answer included; 0 means 30 s.
 	Timeout time.Duration
+	// Retry is the retry policy of every request the client retries on
+	// its own (reads, listings, searches); zero fields take its defaults.
+	// Writes are sent once: the executor decides what to do next.
+	Retry retry.Policy
 	// HTTPClient is used for every request; nil means a client of its own.
 	HTTPClient *http.Client
 	// Logger receives debug lines per request and warnings; nil discards.
@@ -65,52 +69,71 @@ type Config struct {
 // benchmarks.
 type Option func(*Client)
 
-// WithPacer makes the client pace its requests on p instead of a pacer of
-// its own built from Config.RPS and Config.Burst.
-func WithPacer(p *vendorhttp.Pacer) Option { return func(c *Client) { c.pacer = p } }
-
-// WithBucket tells the client how the vendor's token bucket refills and at
-// which remaining level to pause, when they differ from Kazoo's defaults
-// (assumptions.go); a lab running scaled uses it.
-func WithBucket(refillPerSec float64, low int) Option {
+// WithBucket tells the client how fast the vendor's token bucket refills,
+// when it differs from Kazoo's default (assumptions.go), and how many
+// tokens to keep in reserve beyond those the requests in flight will take
+// (default 0); a lab running scaled uses it. A negative refill turns
+// pacing on tokens.remaining off, for a test that wants the 429 itself.
+func WithBucket(refillPerSec float64, reserve int) Option {
 	return func(c *Client) {
-		if refillPerSec > 0 {
+		if refillPerSec != 0 {
 			c.refill = refillPerSec
 		}
-		if low >= 0 {
-			c.lowTokens = low
+		if reserve >= 0 {
+			c.reserve = reserve
 		}
 	}
 }
 
-// WithGetRetries sets how many times an idempotent GET is tried and the
-// first pause between tries (tests keep them short).
+// WithGetRetries gives the reads one round of attempts tries, the first
+// pause backoff, and a budget that ends with the round, so a test sees
+// the error of a read that keeps failing at once instead of after
+// retry.max_elapsed.
 func WithGetRetries(attempts int, backoff time.Duration) Option {
 	return func(c *Client) {
-		if attempts > 0 {
-			c.getAttempts = attempts
+		if attempts > 0 && backoff > 0 {
+			c.retry.MaxAttempts = attempts
+			c.retry.Base = backoff
+			c.retry.Max = backoff << attempts
+			c.retry.MaxElapsed = backoff << attempts
 		}
-		if backoff > 0 {
-			c.getBackoff = backoff
-		}
+	}
+}
+
+// WithClock replaces the clock of the client's pacer and retries: now
+// reads it and sleep waits on it. A fake clock whose sleep advances it
+// lets a test spend a budget or a pacing pause without waiting.
+func WithClock(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *Client) {
+		c.retry.Now, c.retry.Sleep = now, sleep
+		c.clockNow = now
+		c.sleep = sleep
 	}
 }
 
 // Client talks to one OneUC account. It is safe for concurrent use.
 type Client struct {
-	base      string
-	account   string
-	apiKey    string
-	batch     int
-	timeout   time.Duration
-	http      *http.Client
-	log       *slog.Logger
-	pacer     *vendorhttp.Pacer
-	refill    float64
-	lowTokens int
-
-	getAttempts int
-	getBackoff  time.Duration
+	base     string
+	account  string
+	apiKey   string
+	endpoint string
+	batch    int
+	timeout  time.Duration
+	http     *http.Client
+	log      *slog.Logger
+	pacer    *vendorhttp.Pacer
+	refill   float64
+	reserve  int
+	retry    retry.Policy
+	sleep    func(ctx context.Context, d time.Duration) error
+	// inFlight counts requests sent and not yet answered, the tokens the
+	// vendor's bucket may still owe them (observe).
+	inFlight atomic.Int64
+	// peakInFlight is the most requests seen in flight at once.
+	peakInFlight atomic.Int64
+	// refillEst is the estimate of the vendor's refill rate (refillRate).
+	refillMu  sync.Mutex
+	refillEst float64
 
 	// listedPages is the page count of the last complete listing (0 before
 	// the first), ReadStates' measure of what a listing costs.
@@ -119,12 +142,10 @@ type Client struct {
 	authMu sync.Mutex
 	token  string
 
-	searches  singleflight.Group
-	blocksMu  sync.Mutex
-	blocks    map[string]searchedBlock
-	clockNow  func() time.Time
-	jitterMu  sync.Mutex
-	jitterRnd *rand.Rand
+	searches singleflight.Group
+	blocksMu sync.Mutex
+	blocks   map[string]searchedBlock
+	clockNow func() time.Time
 }
 
 // searchedBlock remembers what a carrier search on one block returned.
@@ -156,21 +177,20 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if cfg.BatchSize < 0 {
 		return nil, fmt.Errorf("oneuc: batch_size %d must be positive", cfg.BatchSize)
 	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	c := &Client{
-		base:        strings.TrimRight(cfg.URL, "/"),
-		account:     cfg.AccountID,
-		apiKey:      cfg.APIKey,
-		batch:       cfg.BatchSize,
-		timeout:     cfg.Timeout,
-		http:        cfg.HTTPClient,
-		log:         cfg.Logger,
-		refill:      assumedRefillPerSec,
-		lowTokens:   lowTokens,
-		getAttempts: getAttempts,
-		getBackoff:  getBackoff,
-		blocks:      map[string]searchedBlock{},
-		clockNow:    time.Now,
-		jitterRnd:   rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6f6e6575)),
+		base:     strings.TrimRight(cfg.URL, "/"),
+		endpoint: strings.TrimRight(u.String(), "/"),
+		account:  cfg.AccountID,
+		apiKey:   cfg.APIKey,
+		batch:    cfg.BatchSize,
+		timeout:  cfg.Timeout,
+		http:     cfg.HTTPClient,
+		log:      cfg.Logger,
+		refill:   assumedRefillPerSec,
+		retry:    cfg.Retry,
+		blocks:   map[string]searchedBlock{},
+		clockNow: time.Now,
 	}
 	if c.batch == 0 {
 		c.batch = 100
@@ -189,18 +209,24 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
-	if c.pacer == nil {
-		rps, burst := cfg.RPS, cfg.Burst
-		if rps == 0 {
-			rps = 10
-		}
-		if burst <= 0 {
-			burst = 10
-		}
-		c.pacer = vendorhttp.NewPacer(rps, burst)
+	c.retry = c.retry.WithDefaults()
+	rps, burst := cfg.RPS, cfg.Burst
+	if rps == 0 {
+		rps = 10
+	}
+	if burst <= 0 {
+		burst = 10
+	}
+	c.pacer = vendorhttp.NewPacer(rps, burst)
+	if c.sleep != nil {
+		c.pacer.SetClock(c.clockNow, c.sleep)
 	}
 	return c, nil
 }
+
+// Endpoint returns the API base the client talks to, for messages that
+// must say which vendor could not be reached. It holds no secret.
+func (c *Client) Endpoint() string { return c.endpoint }
 
 // Name returns plan.OneUC.
 func (c *Client) Name() plan.VendorName { return plan.OneUC }
@@ -248,8 +274,14 @@ func (e *errNotSent) Unwrap() error { return e.err }
 // repeating it once if the token was refused (401). It returns the answer
 // whatever its status; an error means no answer came, and is wrapped in
 // errNotSent when the request certainly never reached the vendor.
+//
+// The pacer's wait comes before the token is taken: a request that waited
+// its turn for long must not leave with a token that expired meanwhile.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body []byte) (*answer, error) {
 	for attempt := 0; ; attempt++ {
+		if err := c.pacer.Wait(ctx); err != nil {
+			return nil, &errNotSent{vendorhttp.TransportError(plan.OneUC, err, false)}
+		}
 		tok, err := c.currentToken(ctx)
 		if err != nil {
 			return nil, &errNotSent{err}
@@ -267,11 +299,9 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	}
 }
 
-// send makes one paced HTTP request and reads its answer.
+// send makes one HTTP request, which the caller has paced, and reads its
+// answer.
 func (c *Client) send(ctx context.Context, method, path string, query url.Values, body []byte, token string) (*answer, error) {
-	if err := c.pacer.Wait(ctx); err != nil {
-		return nil, &errNotSent{vendorhttp.TransportError(plan.OneUC, err, false)}
-	}
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	target := c.base + path
@@ -293,6 +323,10 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	if token != "" {
 		req.Header.Set("X-Auth-Token", token)
 	}
+	if n := c.inFlight.Add(1); n > c.peakInFlight.Load() {
+		c.peakInFlight.Store(n) // racy by one at worst: a hint, not a bound
+	}
+	defer c.inFlight.Add(-1)
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -311,7 +345,8 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	buf := bodyPool.Get().(*bytes.Buffer)
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxAnswerBytes)); err != nil {
 		putBody(buf)
-		return nil, vendorhttp.TransportError(plan.OneUC, err, true)
+		ve := vendorhttp.TransportError(plan.OneUC, err, true)
+		return nil, ve
 	}
 	ans := &answer{status: resp.StatusCode, header: resp.Header, buf: buf}
 	ans.env, ans.decodeErr = decodeEnvelopeShared(buf.Bytes())
@@ -340,23 +375,97 @@ func putBody(buf *bytes.Buffer) {
 
 // observe paces the client on what an answer says about the vendor's
 // bucket: a 429 pauses every request and halves the rate for a while; a
-// low tokens.remaining pauses long enough for the bucket to refill to the
-// safe level, so the 429 never comes.
+// tokens.remaining too low for the requests that may still come pauses
+// until the bucket has refilled the difference and holds the client to the
+// vendor's refill rate (refillPause), so the 429 never comes.
 func (c *Client) observe(ans *answer) {
 	if ans.status == http.StatusTooManyRequests {
 		c.pacer.Throttled(vendorhttp.ParseRetryAfter(ans.header, time.Now()))
+		c.slowerRefill()
 		return
 	}
-	if ans.env.Tokens == nil || ans.env.Tokens.Remaining == nil {
+	if ans.env.Tokens == nil || ans.env.Tokens.Remaining == nil || c.refill <= 0 {
 		return
 	}
-	if r := *ans.env.Tokens.Remaining; r < float64(c.lowTokens) {
-		// A negative (or nonsense) count means empty: the pause never
-		// exceeds what refilling from nothing takes.
-		r = max(r, 0)
-		wait := (float64(c.lowTokens) - r) / c.refill
-		c.pacer.Pause(time.Duration(wait * float64(time.Second)))
+	// This answer's request is still counted in flight; the others may
+	// not have been charged yet.
+	others := c.inFlight.Load() - 1
+	peak := c.peakInFlight.Load()
+	remaining := *ans.env.Tokens.Remaining
+	refill := c.refillRate()
+	wait, hold := refillPause(remaining, others, peak, c.reserve, refill)
+	switch {
+	case hold:
+		c.pacer.Hold(refill)
+		if wait > 0 {
+			c.pacer.Pause(wait)
+		}
+	default:
+		c.pacer.Release()
+		if remaining >= 4*float64(max(peak, 1)+int64(c.reserve)) {
+			// The bucket filled up while the client was held: it refills
+			// faster than the estimate.
+			c.fasterRefill()
+		}
 	}
+}
+
+// refillRate is the client's estimate of how fast the vendor's bucket
+// refills: the assumed rate (assumptions.go, WithBucket) until a 429 shows
+// it is slower. Operators set their own bucket, so a 429 while the client
+// paced on remaining means the bucket refills slower than assumed: the
+// estimate halves (down to a sixteenth of the assumed rate), and it grows
+// back towards the assumed rate when answers show the bucket filling up.
+func (c *Client) refillRate() float64 {
+	c.refillMu.Lock()
+	defer c.refillMu.Unlock()
+	if c.refillEst <= 0 {
+		c.refillEst = c.refill
+	}
+	return c.refillEst
+}
+
+func (c *Client) slowerRefill() {
+	if c.refill <= 0 {
+		return
+	}
+	c.refillMu.Lock()
+	defer c.refillMu.Unlock()
+	if c.refillEst <= 0 {
+		c.refillEst = c.refill
+	}
+	c.refillEst = max(c.refillEst/2, c.refill/16)
+}
+
+func (c *Client) fasterRefill() {
+	c.refillMu.Lock()
+	defer c.refillMu.Unlock()
+	if c.refillEst > 0 && c.refillEst < c.refill {
+		c.refillEst = min(c.refillEst*1.25, c.refill)
+	}
+}
+
+// refillPause is the pacing rule on a bucket whose size the client does
+// not know, only what each answer says remains. The tokens remaining must
+// cover the requests still in flight (each may not have been charged yet)
+// and the next one, plus reserve: when they do not, every request waits
+// for the bucket to refill the difference at refill tokens a second
+// (wait). Near that level (below enough for every request the client has
+// had in flight at once, peak, to leave together) the client is held to
+// the refill rate (hold), one request at a time, so the requests queued
+// behind a pause do not all leave when it ends and meet an empty bucket.
+// No level is fixed in advance: a bucket of 10 is spent down to what the
+// requests in flight need and then run at its refill rate, the ceiling, as
+// is one of 1,000.
+func refillPause(remaining float64, others, peak int64, reserve int, refill float64) (wait time.Duration, hold bool) {
+	need := float64(max(others, 0)+1) + float64(reserve)
+	// A negative (or nonsense) count means empty: the pause never exceeds
+	// what refilling the need from nothing takes.
+	remaining = max(remaining, 0)
+	if remaining < need {
+		wait = time.Duration((need - remaining) / refill * float64(time.Second))
+	}
+	return wait, remaining < need+float64(max(peak, 1))
 }
 
 // currentToken returns the session token, logging in when there is none.
@@ -384,28 +493,22 @@ func (c *Client) dropToken(tok string) {
 	}
 }
 
-// login exchanges the API key for a token (PUT /v2/api_auth). Neither the
-// key nor the token appears in any error or log line.
+// login exchanges the API key for a token (PUT /v2/api_auth). It is tried
+// once: a transient failure is the failure of the request that needed the
+// token, which that request's own retry (get) or the executor (writes)
+// tries again. Neither the key nor the token appears in any error or log
+// line.
 func (c *Client) login(ctx context.Context) (string, error) {
 	body, err := json.Marshal(map[string]any{"data": map[string]string{"api_key": c.apiKey}})
 	if err != nil {
 		return "", fmt.Errorf("oneuc: log in: %w", err)
 	}
-	var ans *answer
-	for attempt := 1; ; attempt++ {
-		ans, err = c.send(ctx, http.MethodPut, "/v2/api_auth", nil, body, "")
-		if err == nil && ans.status != http.StatusTooManyRequests && ans.status < 500 {
-			break
-		}
-		if err == nil {
-			err = c.httpError(ans, "")
-		}
-		if attempt >= c.getAttempts || !plan.IsTransient(err) {
-			return "", fmt.Errorf("oneuc: log in: %w", err)
-		}
-		if werr := c.backoff(ctx, attempt); werr != nil {
-			return "", fmt.Errorf("oneuc: log in: %w", err)
-		}
+	if err := c.pacer.Wait(ctx); err != nil {
+		return "", fmt.Errorf("oneuc: log in: %w", vendorhttp.TransportError(plan.OneUC, err, false))
+	}
+	ans, err := c.send(ctx, http.MethodPut, "/v2/api_auth", nil, body, "")
+	if err != nil {
+		return "", fmt.Errorf("oneuc: log in: %w", err)
 	}
 	if ans.status != http.StatusCreated && ans.status != http.StatusOK {
 		ve := c.httpError(ans, "")
@@ -424,43 +527,33 @@ func (c *Client) login(ctx context.Context) (string, error) {
 	return ans.env.AuthToken, nil
 }
 
-// get sends an idempotent GET, trying it again with backoff on transient
-// failures (network, timeout, 429, 5xx). A 4xx answer is returned as is.
+// get sends an idempotent GET under the retry policy (retry.Policy.Do):
+// transient failures (network, timeout, 429, 5xx, an answer that is not an
+// envelope) are tried again within the operation's budget; a 4xx answer
+// is returned as is.
 func (c *Client) get(ctx context.Context, path string, query url.Values) (*answer, error) {
-	var lastErr error
-	for attempt := 1; ; attempt++ {
+	var got *answer
+	err := c.retry.Do(ctx, func(ctx context.Context) error {
 		ans, err := c.call(ctx, http.MethodGet, path, query, nil)
-		if err == nil && ans.status != http.StatusTooManyRequests && ans.status < 500 {
-			if ans.decodeErr != nil {
-				err = &plan.VendorError{Vendor: plan.OneUC, Status: ans.status, Code: "bad_answer",
-					Message: "answer is not a Kazoo envelope", Temporary: true, Err: ans.decodeErr}
-			} else {
-				return ans, nil
-			}
+		switch {
+		case err != nil:
+			return err
+		case ans.status == http.StatusTooManyRequests || ans.status >= 500:
+			ve := c.httpError(ans, "")
+			ans.release()
+			return ve
+		case ans.decodeErr != nil:
+			ans.release()
+			return &plan.VendorError{Vendor: plan.OneUC, Status: ans.status, Code: "bad_answer",
+				Message: "answer is not a Kazoo envelope", Temporary: true, Err: ans.decodeErr}
 		}
-		if err == nil {
-			err = c.httpError(ans, "")
-		}
-		lastErr = err
-		if ctx.Err() != nil || attempt >= c.getAttempts || !plan.IsTransient(err) {
-			return nil, lastErr
-		}
-		if werr := c.backoff(ctx, attempt); werr != nil {
-			return nil, lastErr
-		}
+		got = ans
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-}
-
-// backoff sleeps before GET attempt+1: exponential with full jitter.
-func (c *Client) backoff(ctx context.Context, attempt int) error {
-	d := c.getBackoff << (attempt - 1)
-	if d > getBackoffMax || d <= 0 {
-		d = getBackoffMax
-	}
-	c.jitterMu.Lock()
-	d = d/2 + time.Duration(c.jitterRnd.Int64N(int64(d/2)+1))
-	c.jitterMu.Unlock()
-	return vendorhttp.Sleep(ctx, d)
+	return got, nil
 }
 
 // httpError classifies an answer that is not a success. number is the
@@ -537,6 +630,7 @@ func checkE164(number string) error {
 
 // List streams every number the account holds, page by page.
 func (c *Client) List(ctx context.Context, fn func(plan.State) error) error {
+	ctx = c.retry.Scope(ctx) // one budget for every page
 	seen := map[string]bool{}
 	key := ""
 	var words interner // a million numbers share a few states and feature lists
@@ -580,6 +674,7 @@ func (c *Client) List(ctx context.Context, fn func(plan.State) error) error {
 // Read fetches the given numbers in full, a few at a time. A number the
 // account does not hold (404) is absent from the map.
 func (c *Client) Read(ctx context.Context, numbers []string) (map[string]plan.State, error) {
+	ctx = c.retry.Scope(ctx) // one budget for every GET
 	out := make(map[string]plan.State, len(numbers))
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -611,6 +706,7 @@ func (c *Client) Read(ctx context.Context, numbers []string) (map[string]plan.St
 // the listing does not, and its records say so (Detailed false). A number
 // the account does not hold is absent either way.
 func (c *Client) ReadStates(ctx context.Context, numbers []string) (map[string]plan.State, error) {
+	ctx = c.retry.Scope(ctx)
 	want := make(map[string]bool, len(numbers))
 	unique := make([]string, 0, len(numbers))
 	for _, n := range numbers {

@@ -330,16 +330,42 @@ func TestPacerConcurrent(t *testing.T) {
 
 // TestSleep: a wait ends early, with the context's error, when the run is
 // cancelled; a zero wait only reports the context.
-func TestSleep(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := Sleep(ctx, time.Millisecond); err != nil {
-		t.Errorf("a short sleep: %v", err)
+// sleepClock is a fake clock whose sleep advances it, recording the total.
+type sleepClock struct {
+	fakeClock
+	slept time.Duration
+}
+
+func (c *sleepClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	cancel()
-	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("a sleep on a cancelled context = %v, want context.Canceled", err)
+	c.Advance(d)
+	c.mu.Lock()
+	c.slept += d
+	c.mu.Unlock()
+	return nil
+}
+
+func TestHoldSpacesRequestsAtTheRefillRate(t *testing.T) {
+	clk := &sleepClock{fakeClock: fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	p := NewPacer(1000, 100) // the client's own rate is far above the vendor's
+	p.SetClock(clk.Now, clk.Sleep)
+	p.Hold(10)
+	for range 11 {
+		free(t, p)
 	}
-	if err := Sleep(ctx, 0); !errors.Is(err, context.Canceled) {
-		t.Errorf("a zero sleep on a cancelled context = %v", err)
+	// Held at 10/s with room for one: 11 requests take at least 1 s, not
+	// one burst.
+	if clk.slept < time.Second-time.Millisecond {
+		t.Errorf("11 held requests slept %s, want about 1s (one per 100ms)", clk.slept)
+	}
+	p.Release()
+	before := clk.slept
+	for range 50 {
+		free(t, p)
+	}
+	if d := clk.slept - before; d > 10*time.Millisecond {
+		t.Errorf("released, 50 requests slept %s: the hold was not lifted", d)
 	}
 }
