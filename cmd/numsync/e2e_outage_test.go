@@ -40,7 +40,18 @@ func newOutage(t *testing.T, h http.Handler) *outage {
 		t.Fatal(err)
 	}
 	o := &outage{t: t, addr: ln.Addr().String(), conns: map[net.Conn]bool{}}
-	o.srv = &http.Server{Handler: h, ConnState: o.track}
+	o.srv = &http.Server{ConnState: o.track, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A kept-alive connection that slipped past the cut is cut now.
+		if o.isDown() {
+			if hj, ok := w.(http.Hijacker); ok {
+				if c, _, err := hj.Hijack(); err == nil {
+					_ = c.Close()
+					return
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})}
 	o.serve(ln)
 	t.Cleanup(func() { _ = o.srv.Close() })
 	return o
@@ -101,12 +112,14 @@ func (o *outage) cutAll() {
 	}
 }
 
-// refuse closes the listener: connections are refused until restore.
+// refuse closes the listener, then every open connection: connections
+// are refused, and those already open cut, until restore.
 func (o *outage) refuse() {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	o.down = true
 	_ = o.ln.Close()
+	o.mu.Unlock()
+	o.cutAll()
 }
 
 // restore listens again on the same address, cutting the first cuts
@@ -207,7 +220,6 @@ func TestOutageMidApplyConverges(t *testing.T) {
 		// The lab carries this write out; its answer is lost with every
 		// other connection, and the vendors stop answering.
 		srv.ServeHTTP(httptest.NewRecorder(), r)
-		o.cutAll()
 		o.refuse()
 		close(begun)
 	}))
@@ -322,7 +334,6 @@ func TestOutageLongerThanBudgetIsResumable(t *testing.T) {
 			return
 		}
 		srv.ServeHTTP(httptest.NewRecorder(), r) // carried out, answer lost
-		o.cutAll()
 		o.refuse()
 	}))
 	l.URL = o.URL()
