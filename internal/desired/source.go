@@ -119,7 +119,6 @@ type workbookSource struct {
 	headerLine int
 	width      int
 	problems   []cellProblem
-	cells      []string
 }
 
 type cellProblem struct {

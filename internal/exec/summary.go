@@ -1,10 +1,6 @@
 package exec
 
 import (
-	"bufio"
-	"fmt"
-	"io"
-	"strconv"
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
@@ -44,7 +40,7 @@ func (p Progress) Totals() VendorProgress {
 }
 
 // Summary is the account of one Run, per vendor and action. It is plain
-// data for --report (JSON) and --metrics-file (WritePrometheus).
+// data for --report (JSON) and, through internal/metrics, --metrics-file.
 type Summary struct {
 	RunID    int64     `json:"run_id"`
 	Started  time.Time `json:"started"`
@@ -121,66 +117,4 @@ func (s Summary) Totals() ActionSummary {
 		}
 	}
 	return t
-}
-
-// WritePrometheus writes s in the Prometheus text exposition format, for a
-// node-exporter textfile collector. Every metric is a gauge describing the
-// last run, labelled by vendor and, for operation counts, action and state.
-func WritePrometheus(w io.Writer, s Summary) error {
-	bw := bufio.NewWriter(w)
-	gauge := func(name, help string) {
-		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
-	}
-	num := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
-
-	gauge("numsync_apply_run_id", "Journal id of the last apply run.")
-	fmt.Fprintf(bw, "numsync_apply_run_id %d\n", s.RunID)
-	gauge("numsync_apply_last_run_timestamp_seconds", "When the last apply run finished, in Unix seconds.")
-	fmt.Fprintf(bw, "numsync_apply_last_run_timestamp_seconds %d\n", s.Finished.Unix())
-	gauge("numsync_apply_duration_seconds", "Wall time of the last apply run.")
-	fmt.Fprintf(bw, "numsync_apply_duration_seconds %s\n", num(s.DurationSeconds))
-	gauge("numsync_apply_interrupted", "1 when the last apply run was stopped before it finished.")
-	interrupted := 0
-	if s.Interrupted {
-		interrupted = 1
-	}
-	fmt.Fprintf(bw, "numsync_apply_interrupted %d\n", interrupted)
-
-	gauge("numsync_apply_operations", "Operations of the last apply run by vendor, action and state.")
-	for _, v := range s.Vendors {
-		for _, a := range v.Actions {
-			for _, st := range []struct {
-				name string
-				n    int
-			}{{"done", a.Done}, {"failed", a.Failed}, {"skipped", a.Skipped}, {"pending", a.Pending}, {"unresolved", a.Unresolved}} {
-				fmt.Fprintf(bw, "numsync_apply_operations{vendor=%q,action=%q,state=%q} %d\n", v.Vendor, a.Action, st.name, st.n)
-			}
-		}
-	}
-	gauge("numsync_apply_numbers_per_second", "Operations applied per second by vendor and action in the last apply run.")
-	for _, v := range s.Vendors {
-		for _, a := range v.Actions {
-			fmt.Fprintf(bw, "numsync_apply_numbers_per_second{vendor=%q,action=%q} %s\n", v.Vendor, a.Action, num(a.NumbersPerSecond))
-		}
-	}
-	for _, m := range []struct {
-		name, help string
-		get        func(VendorSummary) int
-	}{
-		{"numsync_apply_requests", "Batch requests sent by vendor in the last apply run.", func(v VendorSummary) int { return v.Requests }},
-		{"numsync_apply_reads", "Read requests (checks and verification) by vendor in the last apply run.", func(v VendorSummary) int { return v.Reads }},
-		{"numsync_apply_attempts", "Operation sends by vendor in the last apply run.", func(v VendorSummary) int { return v.Attempts }},
-		{"numsync_apply_retries", "Operation resends by vendor in the last apply run.", func(v VendorSummary) int { return v.Retries }},
-		{"numsync_apply_unknown_outcomes", "Answers lost (outcome checked against live state) by vendor in the last apply run.", func(v VendorSummary) int { return v.Unknown }},
-		{"numsync_apply_verify_failed", "Operations whose read-back differed from the plan by vendor in the last apply run.", func(v VendorSummary) int { return v.VerifyFailed }},
-	} {
-		gauge(m.name, m.help)
-		for _, v := range s.Vendors {
-			fmt.Fprintf(bw, "%s{vendor=%q} %d\n", m.name, v.Vendor, m.get(v))
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("exec: write metrics: %w", err)
-	}
-	return nil
 }

@@ -98,22 +98,6 @@ func TestSummaryFormats(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "summary.json", append(b, '\n'))
-
-	var prom bytes.Buffer
-	if err := exec.WritePrometheus(&prom, goldenSummary()); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "summary.prom", prom.Bytes())
-}
-
-type failWriter struct{}
-
-func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
-
-func TestWritePrometheusError(t *testing.T) {
-	if err := exec.WritePrometheus(failWriter{}, goldenSummary()); err == nil {
-		t.Error("no error from a failing writer")
-	}
 }
 
 func TestProgressCallback(t *testing.T) {
