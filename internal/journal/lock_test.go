@@ -156,8 +156,10 @@ func TestLockHeartbeatKeepsItAlive(t *testing.T) {
 	if !errors.As(err, &le) {
 		t.Fatalf("Lock of a heart-beating lock: %v, want *LockedError", err)
 	}
-	if !le.LastBeat.Equal(beatAt) {
-		t.Errorf("LastBeat %v, want %v", le.LastBeat, beatAt)
+	// The heartbeat may already have written the advanced time too: what
+	// matters is that the lock reports a beat no older than the one seen.
+	if le.LastBeat.Before(beatAt) {
+		t.Errorf("LastBeat %v, want %v or later", le.LastBeat, beatAt)
 	}
 }
 
