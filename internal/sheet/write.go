@@ -50,7 +50,7 @@ type Dropdown struct {
 // source: 'Lists'!$A$2:$A$9.
 func RangeRef(sheet string, col, fromRow, toRow int) string {
 	c := ColumnName(col)
-	return fmt.Sprintf("%s!$%s$%d:$%s$%d", SheetRef(sheet), c, fromRow, c, toRow)
+	return fmt.Sprintf("%s!$%s$%d:$%s$%d", quoteSheet(sheet), c, fromRow, c, toRow)
 }
 
 // maxInlineList is the longest list a data-validation rule may hold

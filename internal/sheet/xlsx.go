@@ -850,20 +850,20 @@ func ColumnName(col int) string {
 // CellRef names a cell the way a spreadsheet does, sheet included:
 // Numbers!B12, or 'My numbers'!B12 when the name needs quoting.
 func CellRef(sheet string, col, row int) string {
-	return SheetRef(sheet) + "!" + ColumnName(col) + strconv.Itoa(row)
+	return quoteSheet(sheet) + "!" + ColumnName(col) + strconv.Itoa(row)
 }
 
-// SheetRef writes a sheet name as a formula would: quoted when it holds
+// quoteSheet writes a sheet name as a formula would: quoted when it holds
 // anything but letters, digits and underscores.
-func SheetRef(sheet string) string {
-	plain := sheet != ""
-	for _, r := range sheet {
-		if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127) {
-			plain = false
-		}
-	}
-	if plain {
+func quoteSheet(sheet string) string {
+	if sheet != "" && strings.IndexFunc(sheet, needsQuote) < 0 {
 		return sheet
 	}
 	return "'" + strings.ReplaceAll(sheet, "'", "''") + "'"
+}
+
+// needsQuote reports whether r in a sheet name makes a formula quote it.
+func needsQuote(r rune) bool {
+	plain := r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127
+	return !plain
 }
