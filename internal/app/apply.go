@@ -359,7 +359,8 @@ func appliedBefore(ctx context.Context, j journal.Reader, planDigest string) (*j
 
 // startRun journals a new run with res.Plan and sets res.RunID.
 // Operations that failed for good in the newest finished run of the same
-// CSV are carried over as failed (not sent again) unless --retry-failed.
+// input (its CSV, or a plan of the same digest) are carried over as failed
+// (not sent again) unless --retry-failed.
 func startRun(ctx context.Context, req ApplyRequest, planDigest string, res *ApplyResult) ([]plan.OpRecord, error) {
 	p := res.Plan
 	var buf bytes.Buffer
@@ -386,7 +387,11 @@ func startRun(ctx context.Context, req ApplyRequest, planDigest string, res *App
 	} else {
 		info.PlanDigest = p.Digest()
 	}
-	carried, err := previousFailures(ctx, req, info.CSVDigest, p)
+	// A saved plan's run is journaled without a CSV digest (so that an
+	// apply of the CSV never resumes it), but the failures it must not
+	// resend are those of the CSV it was made from: the run of that CSV, or
+	// an earlier run of a plan with the same digest.
+	carried, err := previousFailures(ctx, req, p.CSV.SHA256, info.PlanDigest, p)
 	if err != nil {
 		return nil, err
 	}

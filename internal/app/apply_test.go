@@ -75,7 +75,7 @@ func TestPreviousFailures(t *testing.T) {
 	next := &plan.Plan{Ops: []plan.Op{cnam("oneuc/update/+12125550001", "ACME"), cnam("oneuc/update/+12125550002", "ACME INC"), assign, skipped,
 		cnam("oneuc/update/+12125550005", "NEW")}}
 	req := ApplyRequest{Journal: j}
-	got, err := previousFailures(ctx, req, "csv-a", next)
+	got, err := previousFailures(ctx, req, "csv-a", "", next)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,14 +93,14 @@ func TestPreviousFailures(t *testing.T) {
 		t.Errorf("reason %q, want %q", carried["oneuc/update/+12125550001"], want)
 	}
 
-	if got, _ := previousFailures(ctx, ApplyRequest{Journal: j, RetryFailed: true}, "csv-a", next); len(got) != 0 {
+	if got, _ := previousFailures(ctx, ApplyRequest{Journal: j, RetryFailed: true}, "csv-a", "", next); len(got) != 0 {
 		t.Errorf("--retry-failed carried %d", len(got))
 	}
-	if got, _ := previousFailures(ctx, req, "csv-c", next); len(got) != 0 {
+	if got, _ := previousFailures(ctx, req, "csv-c", "", next); len(got) != 0 {
 		t.Errorf("another CSV carried %d", len(got))
 	}
-	if got, _ := previousFailures(ctx, req, "", next); len(got) != 0 {
-		t.Errorf("a saved plan carried %d", len(got))
+	if got, _ := previousFailures(ctx, req, "", "", next); len(got) != 0 {
+		t.Errorf("an input with no digest carried %d", len(got))
 	}
 
 	// The next night's run carries them again: the reason still names run
@@ -112,7 +112,7 @@ func TestPreviousFailures(t *testing.T) {
 	if id3 <= id1 {
 		t.Fatal("run ids")
 	}
-	got, err = previousFailures(ctx, req, "csv-a", next)
+	got, err = previousFailures(ctx, req, "csv-a", "", next)
 	if err != nil {
 		t.Fatal(err)
 	}

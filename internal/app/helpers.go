@@ -13,14 +13,16 @@ import (
 )
 
 // previousFailures finds the operations of p that failed for good, with
-// the same intended result, in the newest finished run of the same CSV.
-// Sending them again every night would only repeat the vendor's refusal;
-// --retry-failed (or a changed CSV) sends them.
-func previousFailures(ctx context.Context, req ApplyRequest, csvDigest string, p *plan.Plan) ([]plan.OpUpdate, error) {
-	if req.RetryFailed || csvDigest == "" {
+// the same intended result, in the newest finished run of the same input:
+// a run of the same CSV (csvDigest), or one whose plan had the same digest
+// (planDigest), which is how a saved-plan run, journaled without a CSV
+// digest, is found. Sending them again every night would only repeat the
+// vendor's refusal; --retry-failed (or a changed row) sends them.
+func previousFailures(ctx context.Context, req ApplyRequest, csvDigest, planDigest string, p *plan.Plan) ([]plan.OpUpdate, error) {
+	if req.RetryFailed || (csvDigest == "" && planDigest == "") {
 		return nil, nil
 	}
-	prevID, failed, err := req.Journal.LastFailed(ctx, csvDigest)
+	prevID, failed, err := req.Journal.LastFailed(ctx, csvDigest, planDigest)
 	if err != nil || len(failed) == 0 {
 		return nil, err
 	}

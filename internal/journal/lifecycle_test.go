@@ -138,7 +138,7 @@ func TestResume(t *testing.T) {
 func TestLastFailed(t *testing.T) {
 	ctx := context.Background()
 	j := openTest(t)
-	if id, f, err := j.LastFailed(ctx, "csv-A"); err != nil || id != 0 || f != nil {
+	if id, f, err := j.LastFailed(ctx, "csv-A", ""); err != nil || id != 0 || f != nil {
 		t.Fatalf("empty journal: %d %v %v", id, f, err)
 	}
 	old, _ := startTestRun(t, j, RunInfo{CSVDigest: "csv-A"})
@@ -161,7 +161,7 @@ func TestLastFailed(t *testing.T) {
 	mustFinish(other, plan.OpUpdate{OpID: opActivate, State: plan.StateFailed})
 	startTestRun(t, j, RunInfo{CSVDigest: "csv-A"}) // unfinished
 
-	id, failed, err := j.LastFailed(ctx, "csv-A")
+	id, failed, err := j.LastFailed(ctx, "csv-A", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestLastFailed(t *testing.T) {
 	if len(ids) != 2 || ids[0] != opUpdate || ids[1] != opDelete || failed[0].LastError != "cnam rejected" {
 		t.Errorf("failed = %v", ids)
 	}
-	if id, f, err := j.LastFailed(ctx, ""); err != nil || id != 0 || f != nil {
+	if id, f, err := j.LastFailed(ctx, "", ""); err != nil || id != 0 || f != nil {
 		t.Errorf("empty digest: %d %v %v", id, f, err)
 	}
 }

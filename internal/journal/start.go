@@ -236,13 +236,14 @@ func (j *SQLite) Resume(ctx context.Context, in ResumeRequest) (Resumption, erro
 }
 
 // LastFailed implements Lifecycle.
-func (j *SQLite) LastFailed(ctx context.Context, csvDigest string) (int64, []plan.OpRecord, error) {
-	if csvDigest == "" {
+func (j *SQLite) LastFailed(ctx context.Context, csvDigest, planDigest string) (int64, []plan.OpRecord, error) {
+	if csvDigest == "" && planDigest == "" {
 		return 0, nil, nil
 	}
 	var id int64
-	err := j.r.QueryRowContext(ctx, `SELECT id FROM runs WHERE csv_digest = ? AND finished_at IS NOT NULL
-		ORDER BY id DESC LIMIT 1`, csvDigest).Scan(&id)
+	err := j.r.QueryRowContext(ctx, `SELECT id FROM runs
+		WHERE ((? != '' AND csv_digest = ?) OR (? != '' AND plan_digest = ?)) AND finished_at IS NOT NULL
+		ORDER BY id DESC LIMIT 1`, csvDigest, csvDigest, planDigest, planDigest).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, nil
 	}

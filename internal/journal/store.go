@@ -68,12 +68,14 @@ type Lifecycle interface {
 	// has a nil Run.
 	Resume(ctx context.Context, in ResumeRequest) (Resumption, error)
 
-	// LastFailed returns the newest finished run of the CSV digest (0 when
-	// there is none, or the digest is empty) and its operations that failed
-	// for good (state failed, not skipped), in plan order. The lifecycle
-	// carries them into the next run of the same CSV instead of sending
-	// them again.
-	LastFailed(ctx context.Context, csvDigest string) (runID int64, failed []plan.OpRecord, err error)
+	// LastFailed returns the newest finished run whose CSV digest is
+	// csvDigest or whose plan digest is planDigest (an empty digest matches
+	// nothing; 0 when no run matches) and its operations that failed for
+	// good (state failed, not skipped), in plan order. The lifecycle carries
+	// them into the next run of the same input instead of sending them
+	// again. The plan digest is what finds a saved-plan run, which is
+	// journaled without a CSV digest.
+	LastFailed(ctx context.Context, csvDigest, planDigest string) (runID int64, failed []plan.OpRecord, err error)
 
 	// Start records a new run and all its operations, pending, with the
 	// carried updates (NewRun.Carried) applied, in one transaction: either

@@ -487,7 +487,7 @@ func testResumeRetryFailed(t *testing.T, open Opener) {
 func testLastFailedAndCarried(t *testing.T, open Opener) {
 	ctx := context.Background()
 	j := open(t, Options{})
-	if id, f, err := j.LastFailed(ctx, "d"); err != nil || id != 0 || f != nil {
+	if id, f, err := j.LastFailed(ctx, "d", ""); err != nil || id != 0 || f != nil {
 		t.Fatalf("LastFailed on an empty journal = %d %v %v", id, f, err)
 	}
 	ops := Ops(3)
@@ -498,15 +498,42 @@ func testLastFailedAndCarried(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	// Unfinished: not a previous run yet.
-	if id, _, err := j.LastFailed(ctx, "d"); err != nil || id != 0 {
+	if id, _, err := j.LastFailed(ctx, "d", ""); err != nil || id != 0 {
 		t.Fatalf("LastFailed before Finish = %d, %v", id, err)
 	}
 	if err := j.Finish(ctx, a.ID, journal.End{Outcome: journal.OutcomeFailed}); err != nil {
 		t.Fatal(err)
 	}
-	id, failed, err := j.LastFailed(ctx, "d")
+	id, failed, err := j.LastFailed(ctx, "d", "")
 	if err != nil || id != a.ID || len(failed) != 1 || failed[0].Op.ID != ops[0].ID {
 		t.Fatalf("LastFailed = %d %v %v", id, failed, err)
+	}
+	// A saved-plan run is journaled with its plan digest and no CSV
+	// digest: the plan digest finds it, and it is then the newest.
+	pl, err := j.Start(ctx, journal.NewRun{Info: journal.RunInfo{PlanDigest: "p"}, Ops: ops[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _, err := j.LastFailed(ctx, "", "p"); err != nil || id != 0 {
+		t.Fatalf("LastFailed by plan digest before Finish = %d, %v", id, err)
+	}
+	if err := j.Record(ctx, pl.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StateFailed, Error: "again"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Finish(ctx, pl.ID, journal.End{Outcome: journal.OutcomeFailed}); err != nil {
+		t.Fatal(err)
+	}
+	if id, failed, err := j.LastFailed(ctx, "", "p"); err != nil || id != pl.ID || len(failed) != 1 || failed[0].LastError != "again" {
+		t.Fatalf("LastFailed by plan digest = %d %v %v, want run %d", id, failed, err, pl.ID)
+	}
+	if id, _, err := j.LastFailed(ctx, "d", "p"); err != nil || id != pl.ID {
+		t.Errorf("LastFailed by either digest = %d, %v, want the newest match %d", id, err, pl.ID)
+	}
+	if id, _, err := j.LastFailed(ctx, "d", "other"); err != nil || id != a.ID {
+		t.Errorf("LastFailed by CSV digest = %d, %v, want %d", id, err, a.ID)
+	}
+	if id, _, err := j.LastFailed(ctx, "", ""); err != nil || id != 0 {
+		t.Errorf("LastFailed with no digest = %d, %v", id, err)
 	}
 	carried := []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StateFailed, Error: "ALLOCATED_NUMBER (carried from run 1)"}}
 	b, err := j.Start(ctx, journal.NewRun{Info: journal.RunInfo{CSVDigest: "d"}, Ops: ops, Carried: carried})
@@ -521,8 +548,8 @@ func testLastFailedAndCarried(t *testing.T, open Opener) {
 		t.Error("Start with a carried update for an unknown operation succeeded")
 	}
 	runs, _ := j.Runs(ctx, 0)
-	if len(runs) != 2 {
-		t.Errorf("%d runs, want 2 (the refused Start must leave nothing)", len(runs))
+	if len(runs) != 3 {
+		t.Errorf("%d runs, want 3 (the refused Start must leave nothing)", len(runs))
 	}
 }
 

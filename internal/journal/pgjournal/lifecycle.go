@@ -188,13 +188,14 @@ func (j *Journal) Resume(ctx context.Context, in journal.ResumeRequest) (journal
 }
 
 // LastFailed implements journal.Lifecycle.
-func (j *Journal) LastFailed(ctx context.Context, csvDigest string) (int64, []plan.OpRecord, error) {
-	if csvDigest == "" {
+func (j *Journal) LastFailed(ctx context.Context, csvDigest, planDigest string) (int64, []plan.OpRecord, error) {
+	if csvDigest == "" && planDigest == "" {
 		return 0, nil, nil
 	}
 	var id int64
-	err := j.pool.QueryRow(ctx, `SELECT id FROM runs WHERE csv_digest = $1 AND finished_at IS NOT NULL
-		ORDER BY id DESC LIMIT 1`, csvDigest).Scan(&id)
+	err := j.pool.QueryRow(ctx, `SELECT id FROM runs
+		WHERE (($1 <> '' AND csv_digest = $1) OR ($2 <> '' AND plan_digest = $2)) AND finished_at IS NOT NULL
+		ORDER BY id DESC LIMIT 1`, csvDigest, planDigest).Scan(&id)
 	if noRows(err) {
 		return 0, nil, nil
 	}
