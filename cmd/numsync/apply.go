@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	flag "github.com/spf13/pflag"
 
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/plan"
 )
 
@@ -31,7 +32,7 @@ type applyFlags struct {
 var applySpec = cmdSpec{
 	name:     "apply",
 	synopsis: "apply a plan (from a CSV or a saved PLAN.json), resumably",
-	usage:    "numsync apply ([--desired] FILE | PLAN.json) [--prune] [--max-delete N|P%] [--force] [--retry-failed] [--max-duration D]",
+	usage:    "numsync apply ([--desired] FILE [--sheet NAME] [--delimiter ,|;|tab] [--allow-extra-columns] | PLAN.json) [--prune] [--max-delete N|P%] [--force] [--retry-failed] [--max-duration D]",
 	about: `Applies a plan: with a desired-state FILE, plans and applies in one go (the
 cron form); with PLAN.json, applies exactly that saved plan after checking
 that every number it touches is still as the plan saw it (exit 6 if not).
@@ -103,7 +104,7 @@ func checkApply(ctx context.Context, e *env, f applyFlags, pos []string) error {
 	if res != nil {
 		e.markDrift(res.Plan)
 		if n := changedOutside(res.Plan); n > 0 && res.Exec != nil {
-			e.warn(fmt.Sprintf("%s changed outside numsync since numsync last wrote or read them; this run set them back as the CSV says ('numsync plan' marks such changes before they are undone)", pluralWere(n, "number")))
+			e.warn(fmt.Sprintf("%s changed outside numsync since numsync last wrote or read them; this run set them back as the CSV says ('numsync plan' marks such changes before they are undone)", english.CountWere(n, "number")))
 		}
 	}
 	e.observeApply(res)

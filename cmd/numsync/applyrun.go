@@ -15,6 +15,7 @@ import (
 
 	"github.com/numsync/numsync/internal/app"
 	"github.com/numsync/numsync/internal/config"
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/exec"
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/plan"
@@ -110,7 +111,8 @@ func runApply(ctx context.Context, e *env, cfg *config.Config, f applyFlags, pla
 		return nil, err
 	}
 	defer j.Close()
-	req.Journal = e.watchDrift(j) // notes what drift compares with (drift.go)
+	watched := e.watchDriftInRun(j) // notes what drift compares with (drift.go)
+	req.Journal = watched
 
 	stop, ctx := newStopper(ctx, f.maxDuration)
 	defer stop.close()
@@ -119,6 +121,7 @@ func runApply(ctx context.Context, e *env, cfg *config.Config, f applyFlags, pla
 	prog.cancelWhileReading(stop)
 	req.OnProgress = prog.update
 	res, err := app.Apply(ctx, req)
+	watched.flush(ctx)
 	prog.finish()
 	e.pruneAfterApply(ctx, j, cfg)
 	return res, e.applyOutcome(res, err, req.Desired, inputPath, stop)
@@ -179,11 +182,15 @@ func (e *env) applyOutcome(res *app.ApplyResult, err error, desiredOf *plan.Desi
 		for _, s := range res.Stale {
 			fmt.Fprintf(e.stderr, "stale: %s %s (%s): %s\n", s.Vendor, s.Number, s.OpID, s.Differs)
 		}
-		return withCode(ExitStale, fmt.Errorf("the saved plan is stale: %s changed since it was made; nothing was changed (make a new plan)", plural(len(res.Stale), "number")))
+		return withCode(ExitStale, fmt.Errorf("the saved plan is stale: %s changed since it was made; nothing was changed (make a new plan)", english.Count(len(res.Stale), "number")))
 	case app.OutcomeAlreadyApplied:
 		fmt.Fprintf(e.stdout, "%s was already applied in run %d (%s): nothing was sent.\n", inputPath, res.RunID, res.Applied.StartedAt.Local().Format(time.DateTime))
 		if n := res.Applied.Counts[string(plan.StateFailed)] + res.Applied.Counts[string(plan.StateSkipped)]; n > 0 {
-			fmt.Fprintf(e.stdout, "%d of its operations failed or were skipped: 'numsync show %d --failed' lists them; make a new plan to try them again.\n", n, res.RunID)
+			were := "were"
+			if n == 1 {
+				were = "was"
+			}
+			fmt.Fprintf(e.stdout, "%d of its operations failed or %s skipped: 'numsync show %d --failed' lists them; make a new plan to try them again.\n", n, were, res.RunID)
 		}
 		e.writeOutputs(res, res.Outcome.String())
 		return nil
@@ -212,8 +219,12 @@ func (e *env) applyOutcome(res *app.ApplyResult, err error, desiredOf *plan.Desi
 	case app.OutcomeFailed:
 		e.ranWarnings(res)
 		e.summarize(res, "failed")
-		listFailed(e.stderr, res.Exec.Failed)
-		return withCode(ExitFailed, fmt.Errorf("%s failed for good (run %d): '%s' writes them with their CSV rows", plural(len(res.Exec.Failed), "operation"), res.RunID, e.showFailedCommand(res.RunID)))
+		sheet := ""
+		if res.Plan != nil {
+			sheet = res.Plan.CSV.Sheet
+		}
+		listFailed(e.stderr, res.Exec.Failed, sheet)
+		return withCode(ExitFailed, fmt.Errorf("%s failed for good (run %d): '%s' writes them with their CSV rows", english.Count(len(res.Exec.Failed), "operation"), res.RunID, e.showFailedCommand(res.RunID)))
 	case app.OutcomeDone:
 		e.ranWarnings(res)
 		e.summarize(res, "done")
@@ -243,8 +254,10 @@ func readSavedPlan(path string) (*plan.Plan, error) {
 	return p, nil
 }
 
-// listFailed prints the failed operations, the vendor's reason for each.
-func listFailed(w io.Writer, failed []plan.OpRecord) {
+// listFailed prints the failed operations, the vendor's reason for each,
+// with the row each came from: "line N" of a CSV, "SHEET row N" of a
+// workbook (as validate names a workbook's rows).
+func listFailed(w io.Writer, failed []plan.OpRecord, sheet string) {
 	for i, r := range failed {
 		if i == maxListed {
 			fmt.Fprintf(w, "… and %d more\n", len(failed)-maxListed)
@@ -253,6 +266,9 @@ func listFailed(w io.Writer, failed []plan.OpRecord) {
 		line := ""
 		if r.Op.Line > 0 {
 			line = fmt.Sprintf(" (line %d)", r.Op.Line)
+			if sheet != "" {
+				line = fmt.Sprintf(" (%s row %d)", sheet, r.Op.Line)
+			}
 		}
 		fmt.Fprintf(w, "%s: %s %s %s%s: %s\n", r.State, r.Op.Vendor, r.Op.Action, r.Op.Number, line, r.LastError)
 	}
@@ -272,8 +288,8 @@ func (e *env) summarize(res *app.ApplyResult, outcome string) {
 	}
 	tw.Flush()
 	for _, v := range s.Vendors {
-		fmt.Fprintf(e.stdout, "%s: %d requests, %d retries, %d answers lost and checked, %d verified, %d differed on verify\n",
-			v.Vendor, v.Requests, v.Retries, v.Checked, v.Verified, v.VerifyFailed)
+		fmt.Fprintf(e.stdout, "%s: %s, %s, %s lost and checked, %d verified, %d differed on verify\n",
+			v.Vendor, english.Count(v.Requests, "request"), english.Count(v.Retries, "retry"), english.Count(v.Checked, "answer"), v.Verified, v.VerifyFailed)
 	}
 	e.writeOutputs(res, outcome)
 }

@@ -144,7 +144,7 @@ func TestCompletion(t *testing.T) {
 			}
 		}
 	}
-	if code, _, errOut := runBin(t, "", nil, "completion", "tcsh"); code != 1 || !strings.Contains(errOut, "--shell must be one of bash, zsh, fish, powershell") {
+	if code, _, errOut := runBin(t, "", nil, "completion", "tcsh"); code != 1 || !strings.Contains(errOut, `no completion for "tcsh": the shells are bash, zsh, fish, powershell`) {
 		t.Errorf("completion tcsh: exit %d, %s", code, errOut)
 	}
 
@@ -391,7 +391,8 @@ func TestJSONLogs(t *testing.T) {
 }
 
 // TestProgressLogNumbers: without a terminal, progress is logged every
-// interval: while reading, the pages per vendor; then done, failed,
+// interval: while reading, the listing pages and the number details read
+// per vendor (a detail read is not a page); then done, failed,
 // remaining and the rate, all numbers in JSON. The log loop ends with
 // finish.
 func TestProgressLogNumbers(t *testing.T) {
@@ -408,6 +409,11 @@ func TestProgressLogNumbers(t *testing.T) {
 	e.onRequest("oneuc", get, 200, nil)
 	e.onRequest("oneuc", get, 200, nil)
 	e.onRequest("firstorion", get, 200, nil)
+	// One number's details (OneUC's detail reads) are not listing pages.
+	detail, _ := http.NewRequest(http.MethodGet, "http://lab/oneuc/v2/accounts/x/phone_numbers/%2B12125550100", nil)
+	e.onRequest("oneuc", detail, 200, nil)
+	e.onRequest("oneuc", detail, 200, nil)
+	e.onRequest("oneuc", detail, 200, nil)
 	waitFor := func(what string) map[string]any {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
@@ -422,8 +428,15 @@ func TestProgressLogNumbers(t *testing.T) {
 		return nil
 	}
 	rec := waitFor("reading inventories")
-	if rec["oneuc_pages"] != float64(2) || rec["firstorion_pages"] != float64(1) {
+	if rec["oneuc_pages"] != float64(2) || rec["oneuc_details"] != float64(3) || rec["firstorion_pages"] != float64(1) || rec["firstorion_details"] != float64(0) {
 		t.Errorf("reading: %v", rec)
+	}
+	// The bar's description on a terminal says the same.
+	p.mu.Lock()
+	bar := p.pagesLocked()
+	p.mu.Unlock()
+	if bar != "firstorion 1 page, oneuc 2 pages and 3 details" {
+		t.Errorf("bar: %q", bar)
 	}
 	p.update(numexec.Progress{Vendors: []numexec.VendorProgress{{Vendor: "oneuc", Total: 10, Done: 5, Remaining: 5}}})
 	rec = waitFor("progress")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/desired"
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/plan"
 )
@@ -108,7 +109,7 @@ func (e *env) planFailure(d *plan.Desired, path string, err error) error {
 			desired.Place(d, &re)
 			e.rowError(re.Path, &re)
 		}
-		return quietly(ExitError, fmt.Errorf("%s name what First Orion does not have: nothing was sent", plural(len(rows), "row")))
+		return quietly(ExitError, fmt.Errorf("%s name what First Orion does not have: nothing was sent", english.Count(len(rows), "row")))
 	}
 	return err
 }

@@ -58,7 +58,9 @@ func runCompletion(root *cobra.Command, e *env, shell string) error {
 	case "powershell":
 		return root.GenPowerShellCompletionWithDesc(e.stdout)
 	}
-	return oneOf("shell", shell, shells...)
+	// The shell is the argument, not a flag: oneOf would name a
+	// nonexistent --shell.
+	return &usageError{fmt.Errorf("no completion for %q: the shells are %s", shell, strings.Join(shells, ", "))}
 }
 
 // enumInUsage finds "--flag a|b|c" in a usage line: the values a flag

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/labserver"
 	"github.com/numsync/numsync/samples"
 )
@@ -19,7 +20,7 @@ import (
 var demoSpec = cmdSpec{
 	name:     "demo",
 	synopsis: "run plan and apply against in-process vendor labs",
-	usage:    "numsync demo",
+	usage:    "numsync demo [--journal FILE]",
 	about: `Starts both vendor labs in process on a free loopback port, seeded from
 samples/, then runs plan and apply on samples/desired.csv and a second plan
 that shows no changes but for the samples' deliberate permanent failures
@@ -102,7 +103,7 @@ func runDemo(ctx context.Context, e *env) error {
 	case errors.As(err, &ee) && ee.code == ExitFailed && res != nil && res.Exec != nil:
 		// The samples' deliberate permanent failures: expected.
 		failed = len(res.Exec.Failed)
-		fmt.Fprintf(e.stdout, "\napply exited %d: %s failed for good (run %d), as the samples mean them to\n", ExitFailed, plural(failed, "operation"), res.RunID)
+		fmt.Fprintf(e.stdout, "\napply exited %d: %s failed for good (run %d), as the samples mean them to\n", ExitFailed, english.Count(failed, "operation"), res.RunID)
 	default:
 		return fmt.Errorf("demo: apply: %w", err)
 	}

@@ -29,12 +29,96 @@ type driftWatch struct {
 	kn    drift.Knowledge
 	runs  []drift.Run
 	cache map[string]plan.CachedState
+
+	// inRun (apply) holds the details apply's plan read until the run is
+	// journaled (Start): saved then, they carry a time inside the run,
+	// so the next plan knows numsync read them in run N, the numbers
+	// found in step included. Saved before Start they would look like a
+	// plan's read, which drift does not count.
+	inRun   bool
+	started bool
+	held    []heldDetails
+}
+
+// heldDetails is one SaveDetails call waiting for the run to start.
+type heldDetails struct {
+	vendor plan.VendorName
+	states []plan.CachedState
 }
 
 // watchDrift wraps j for planning; e.markDrift then marks the plan.
 func (e *env) watchDrift(j journal.Store) journal.Store {
 	e.drift = &driftWatch{Store: j, e: e}
 	return e.drift
+}
+
+// watchDriftInRun is watchDrift for apply, whose plan's reads are the
+// run's (see driftWatch.inRun); flush saves what no run took.
+func (e *env) watchDriftInRun(j journal.Store) *driftWatch {
+	e.drift = &driftWatch{Store: j, e: e, inRun: true}
+	return e.drift
+}
+
+// SaveDetails implements plan.DetailCache; in a run, the plan's reads wait
+// for Start. Outside one (plan), a fresh read that differs from what a
+// run read is not cached: it would replace the run's read, the one drift
+// compares with, and the next plan would lose the mark. Those few
+// numbers (changed outside numsync) are read again by the next plan.
+func (w *driftWatch) SaveDetails(ctx context.Context, v plan.VendorName, states []plan.CachedState) error {
+	if !w.inRun {
+		w.learn(ctx)
+	}
+	w.mu.Lock()
+	if w.inRun && !w.started {
+		w.held = append(w.held, heldDetails{v, append([]plan.CachedState(nil), states...)})
+		w.mu.Unlock()
+		return nil
+	}
+	if !w.inRun && v == plan.OneUC && w.cache != nil {
+		keep := make([]plan.CachedState, 0, len(states))
+		for _, s := range states {
+			old, ok := w.cache[s.Number]
+			if _, read := drift.InRun(old.SavedAt, w.runs); ok && read && !drift.SameDetails(old.State, s.State) {
+				continue
+			}
+			keep = append(keep, s)
+		}
+		if n := len(states) - len(keep); n > 0 {
+			w.e.logger().Debug("details not cached: they differ from what a run read", "numbers", n)
+		}
+		states = keep
+	}
+	w.mu.Unlock()
+	return w.Store.SaveDetails(ctx, v, states)
+}
+
+// Start implements journal.Lifecycle: once the run is journaled, the
+// details its plan read are saved, inside it.
+func (w *driftWatch) Start(ctx context.Context, nr journal.NewRun) (*journal.Active, error) {
+	a, err := w.Store.Start(ctx, nr)
+	if err == nil {
+		w.mu.Lock()
+		w.started = true
+		w.mu.Unlock()
+		w.flush(ctx)
+	}
+	return a, err
+}
+
+// flush saves the details held back (a run started, or apply ended
+// without one: refused, stale, nothing to do). A cache that cannot be
+// written costs the next plan those reads again, nothing else.
+func (w *driftWatch) flush(ctx context.Context) {
+	w.mu.Lock()
+	held := w.held
+	w.held = nil
+	w.started = true
+	w.mu.Unlock()
+	for _, h := range held {
+		if err := w.Store.SaveDetails(context.WithoutCancel(ctx), h.vendor, h.states); err != nil {
+			w.e.logger().Warn("could not cache the details read; the next plan reads them again", "vendor", string(h.vendor), "numbers", len(h.states), "err", err)
+		}
+	}
 }
 
 func (w *driftWatch) learn(ctx context.Context) {
@@ -118,16 +202,6 @@ func (d driftJournal) RecentRuns(ctx context.Context, limit int) ([]drift.Run, e
 	return out, nil
 }
 
-func (d driftJournal) DoneOps(ctx context.Context, run int64) ([]plan.OpRecord, error) {
-	ops, err := d.j.Ops(ctx, run)
-	if err != nil {
-		return nil, err
-	}
-	done := ops[:0]
-	for _, r := range ops {
-		if r.State == plan.StateDone {
-			done = append(done, r)
-		}
-	}
-	return done, nil
+func (d driftJournal) Ops(ctx context.Context, run int64) ([]plan.OpRecord, error) {
+	return d.j.Ops(ctx, run)
 }

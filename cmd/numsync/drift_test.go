@@ -10,6 +10,7 @@ import (
 	"github.com/numsync/numsync/internal/labserver"
 	"github.com/numsync/numsync/internal/plan"
 	"github.com/numsync/numsync/internal/vendors/oneuc"
+	oulab "github.com/numsync/numsync/internal/vendors/oneuc/lab"
 )
 
 // byHand changes a number's CNAM at the OneUC lab through its API, as
@@ -95,4 +96,63 @@ func TestDriftMarked(t *testing.T) {
 		t.Errorf("csv plan:\n%s", out)
 	}
 	_ = os.Remove(c.path("plan.prom"))
+}
+
+// TestDriftSinceARunRead: what an apply read and left as it was counts as
+// numsync's knowledge too (SPEC §3: "since numsync last wrote or read
+// it"). Run 1 finds number 0 in step (its name is the CSV's) and fails to
+// change number 2 (the vendor refuses its E911 address); someone then
+// renames both by hand. The next plan marks both operations "changed
+// outside numsync since run 1"; it marked neither, knowing only what
+// numsync wrote. A number the CSV asks to rename is still not marked.
+func TestDriftSinceARunRead(t *testing.T) {
+	t.Parallel()
+	seed := func(s *labserver.Server) error {
+		var on []oulab.SeedNumber
+		for i, name := range []string{"ACME ONE", "OLD TWO", "OLD THREE"} {
+			on = append(on, oulab.SeedNumber{Number: smallNumber(i), State: "in_service", CNAM: name})
+		}
+		return s.OneUC.Seed(oulab.Seed{Numbers: on})
+	}
+	l := newLab(t, labserver.Options{Seed: 46}, seed)
+	c := newCLI(t, l.URL, nil)
+	const header = "phone_number,cnam,e911_street_address,e911_locality,e911_region,e911_postal_code,e911_caller_name\n"
+	csv := c.writeFile("names.csv", header+
+		smallNumber(0)+",ACME ONE,,,,,\n"+
+		smallNumber(1)+",ACME TWO,,,,,\n"+
+		smallNumber(2)+",ACME THREE,12 Nowhere Lane,Springfield,IL,62701,Acme Corp\n")
+	_, errOut := c.binMust(ExitFailed, "apply", csv)
+	if !strings.Contains(errOut, "failed: oneuc update "+smallNumber(2)) {
+		t.Fatalf("run 1 did not fail number 2's update:\n%s", errOut)
+	}
+	byHand(t, l, smallNumber(0), "BY HAND")
+	byHand(t, l, smallNumber(2), "BY HAND TOO")
+	renamed := c.writeFile("renamed.csv", header+
+		smallNumber(0)+",ACME ONE,,,,,\n"+
+		smallNumber(1)+",ACME 2,,,,,\n"+
+		smallNumber(2)+",ACME THREE,12 Nowhere Lane,Springfield,IL,62701,Acme Corp\n")
+	out, _ := c.binMust(0, "plan", renamed)
+	for i, want := range []bool{true, false, true} {
+		var line string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, smallNumber(i)) && strings.Contains(l, "~ oneuc update") {
+				line = l
+			}
+		}
+		if line == "" {
+			t.Errorf("no update of %s planned:\n%s", smallNumber(i), out)
+			continue
+		}
+		if got := strings.Contains(line, "[changed outside numsync since run 1 ("); got != want {
+			t.Errorf("%s marked %v, want %v: %s", smallNumber(i), got, want, line)
+		}
+	}
+	if !strings.Contains(out, "2 changed outside numsync") {
+		t.Errorf("the summary does not count both:\n%s", out)
+	}
+	// A plan's own read is not a run's: the second plan still marks them.
+	again, _ := c.binMust(0, "plan", renamed)
+	if !strings.Contains(again, "2 changed outside numsync") {
+		t.Errorf("the marks went after a plan read the numbers:\n%s", again)
+	}
 }

@@ -68,7 +68,8 @@ func TestRunsAndShowFailedCSV(t *testing.T) {
 	}
 	for _, w := range []string{
 		"done     firstorion  move      +12063271240  273",
-		"failed   oneuc       activate  +16462199999  213   1      oneuc +16462199999: fault_by_carrier",
+		// The reason does not repeat the vendor and number beside it.
+		"failed   oneuc       activate  +16462199999  213   1      fault_by_carrier",
 		"skipped  firstorion  assign    +16462190000  212",
 	} {
 		if !strings.Contains(out, w) {

@@ -30,7 +30,6 @@ type outage struct {
 	conns   map[net.Conn]bool
 	cutLeft int // connections still to cut as they arrive
 	down    bool
-	served  chan struct{}
 }
 
 func newOutage(t *testing.T, h http.Handler) *outage {

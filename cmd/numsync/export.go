@@ -9,6 +9,7 @@ import (
 	flag "github.com/spf13/pflag"
 
 	"github.com/numsync/numsync/internal/app"
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/plan"
 	"github.com/numsync/numsync/internal/sheet"
 )
@@ -36,7 +37,7 @@ Orion's business units and programs, which a second sheet lists.`,
 
 func (f *exportFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", "", "write to `FILE` instead of standard output: FILE.xlsx writes a workbook, any other name a CSV")
-	fs.StringVar(&f.vendor, "vendor", "", "export one vendor only: oneuc or firstorion")
+	fs.StringVar(&f.vendor, "vendor", "", "export one `VENDOR` only: oneuc or firstorion")
 }
 
 // cmdExport is `numsync export`.
@@ -88,6 +89,6 @@ func runExport(ctx context.Context, e *env, f exportFlags) error {
 	if err := writeFileAtomic(f.out, 0o644, write); err != nil {
 		return err
 	}
-	e.notice("wrote %s to %s", plural(len(table.Rows), "number"), f.out)
+	e.notice("wrote %s to %s", english.Count(len(table.Rows), "number"), f.out)
 	return nil
 }

@@ -95,3 +95,19 @@ func (e *env) applyInput(f *applyFlags, pos []string) (planPath string, err erro
 	f.desired = pos[0]
 	return "", nil
 }
+
+// notSavedPlan refuses a saved plan given to a command that reads a
+// desired-state file (validate, plan): read as a CSV its first character
+// would be reported as an unknown column "{", which tells the user nothing.
+// A file that cannot be told apart is left to the reader, whose errors
+// name the row and column. Exit 1: a bad argument (SPEC section 3).
+func notSavedPlan(command, path string) error {
+	if k, err := sniffInput(path); err != nil || k != inputPlan {
+		return nil
+	}
+	what := "validate reads desired-state files only"
+	if command == "plan" {
+		what = "plan makes a plan from a desired-state file"
+	}
+	return fmt.Errorf("%s is a saved plan (the JSON 'numsync plan --out' writes), not a desired-state file: %s; apply the plan with 'numsync apply %s' (it checks the plan against the vendors first), or see the runs already made with 'numsync runs' and 'numsync show RUN'", path, what, path)
+}

@@ -12,6 +12,7 @@ import (
 	flag "github.com/spf13/pflag"
 
 	"github.com/numsync/numsync/internal/config"
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/journal"
 )
 
@@ -121,7 +122,7 @@ func prune(ctx context.Context, j journal.Store, ret config.Retention) (journal.
 func describePrune(res journal.PruneResult, ret config.Retention) string {
 	var limits []string
 	if ret.KeepRuns > 0 {
-		limits = append(limits, fmt.Sprintf("keeping the newest %d runs", ret.KeepRuns))
+		limits = append(limits, "keeping the newest "+english.Count(ret.KeepRuns, "run"))
 	}
 	if ret.OlderThan > 0 {
 		limits = append(limits, fmt.Sprintf("none started more than %s ago", ret.OlderThan))
@@ -140,7 +141,7 @@ func describePrune(res journal.PruneResult, ret config.Retention) string {
 		}
 		ids = append(ids, fmt.Sprint(id))
 	}
-	msg := fmt.Sprintf("Pruned %d runs (%s) with %d operations (%s)", len(res.Runs), strings.Join(ids, ", "), res.Ops, strings.Join(limits, ", "))
+	msg := fmt.Sprintf("Pruned %s (%s) with %s (%s)", english.Count(len(res.Runs), "run"), strings.Join(ids, ", "), english.Count(res.Ops, "operation"), strings.Join(limits, ", "))
 	if res.Reclaimed > 0 {
 		msg += fmt.Sprintf("; %.1f MB given back", float64(res.Reclaimed)/1e6)
 	}
@@ -244,8 +245,8 @@ func runJournalMigrate(ctx context.Context, e *env, f journalMigrateFlags) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Copied %d runs (%d operations), the history of %d vendors and %d cached details from %s to %s in %s.\n",
-		res.Runs, res.Ops, len(res.History), res.Details, journalName(cfg.Journal), journalName(f.to), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "Copied %s (%s), the history of %s and %s from %s to %s in %s.\n",
+		english.Count(res.Runs, "run"), english.Count(res.Ops, "operation"), english.Count(len(res.History), "vendor"), english.Count(res.Details, "cached detail"), journalName(cfg.Journal), journalName(f.to), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(e.stdout, "Point journal: (or NUMSYNC_JOURNAL) at %s; %s is left as it was.\n", journalName(f.to), journalName(cfg.Journal))
 	return nil
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 	flag "github.com/spf13/pflag"
@@ -26,13 +28,17 @@ type planFlags struct {
 var planSpec = cmdSpec{
 	name:     "plan",
 	synopsis: "diff the CSV against both vendors and print the plan",
-	usage:    "numsync plan [--desired] FILE [--out PLAN.json] [--format text|json|csv|markdown] [--prune] [--detailed-exitcode]",
+	usage:    "numsync plan [--desired] FILE [--sheet NAME] [--delimiter ,|;|tab] [--allow-extra-columns] [--out PLAN.json] [--format text|json|csv|markdown] [--prune] [--detailed-exitcode]",
 	about: `Reads the CSV and both vendors' live inventories and prints the operations
 that would bring the vendors in step: + create, ~ change (before → after),
 - delete, grouped by vendor and action, with a summary line (counts,
 unmanaged numbers, safety verdict). plan never changes anything at a vendor.
---out saves the plan as JSON for 'numsync apply PLAN.json'.
-FILE may be given as the argument or with --desired.`,
+--out saves the plan as JSON for 'numsync apply PLAN.json' (with
+--format json the JSON then goes to that file only, not to standard
+output). --report FILE.json writes the summary: counts per vendor,
+unmanaged numbers, the safety verdict, numbers changed outside numsync.
+FILE may be given as the argument or with --desired; a saved plan is not
+one (apply it with 'numsync apply PLAN.json').`,
 	examples: `  numsync plan --desired numbers.csv
   numsync plan numbers.csv --out plan.json
   numsync plan --desired numbers.csv --format markdown > change-request.md
@@ -44,7 +50,7 @@ FILE may be given as the argument or with --desired.`,
 
 func (f *planFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.desired, "desired", "", "the desired-state CSV `FILE` (or give it as the argument)")
-	fs.StringVar(&f.out, "out", "", "also save the plan as JSON to `PLAN.json`")
+	fs.StringVar(&f.out, "out", "", "save the plan as JSON to `PLAN.json` (with --format json, only there)")
 	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text, json, csv or markdown")
 	fs.BoolVar(&f.prune, "prune", false, "plan to release/delete numbers the CSV omits (overrides the config's prune)")
 	fs.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are")
@@ -61,6 +67,9 @@ func cmdPlan(e *env) *cobra.Command {
 		}
 		if f.desired == "" {
 			return &usageError{errMissing("--desired")}
+		}
+		if err := notSavedPlan("plan", f.desired); err != nil {
+			return err
 		}
 		if err := oneOf("format", f.format, "text", "json", "csv", "markdown"); err != nil {
 			return err
@@ -119,8 +128,14 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		cp.Warnings = e.unseenWarnings(p.Warnings)
 		shown = &cp
 	}
-	if err := shown.Render(e.stdout, f.format); err != nil {
-		return p, fmt.Errorf("write plan: %w", err)
+	// With --out the JSON goes to the file only: the same bytes on
+	// standard output too would flood a terminal or a cron mail with a
+	// copy of what was just saved. The other formats are a different
+	// rendering (the reviewed diff) and are still printed.
+	if f.out == "" || f.format != plan.FormatJSON {
+		if err := shown.Render(e.stdout, f.format); err != nil {
+			return p, fmt.Errorf("write plan: %w", err)
+		}
 	}
 	if f.out != "" {
 		if err := writeFileAtomic(f.out, 0o644, p.WriteJSON); err != nil {
@@ -128,6 +143,7 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		}
 		e.notice("plan saved to %s: apply it with 'numsync apply %s'", f.out, f.out)
 	}
+	e.writePlanReport(p)
 	if p.Refused() {
 		// SPEC §4: plan reports the verdict and warns; apply refuses.
 		e.warn("apply would refuse this plan (exit 4): " + refusalReasons(p))
@@ -137,4 +153,41 @@ func runPlan(ctx context.Context, e *env, cfg *config.Config, f planFlags) (*pla
 		return p, &exitError{code: ExitChanges}
 	}
 	return p, nil
+}
+
+// planReport is what --report writes for plan: the summary line's figures
+// in a form a script reads, without the operations (the saved plan, --out,
+// has those).
+type planReport struct {
+	Command string `json:"command"`
+	// CSV is the desired-state file the plan came from.
+	CSV plan.CSVInfo `json:"csv"`
+	// Changes counts the operations; Refused is the safety verdict apply
+	// would act on (exit 4).
+	Changes        int                                     `json:"changes"`
+	Refused        bool                                    `json:"refused"`
+	ChangedOutside int                                     `json:"changed_outside"`
+	Vendors        map[plan.VendorName]*plan.VendorSummary `json:"vendors"`
+	Warnings       []string                                `json:"warnings,omitempty"`
+}
+
+// writePlanReport writes --report for a plan that was made. A report that
+// cannot be written is logged, not fatal: the plan itself was printed.
+func (e *env) writePlanReport(p *plan.Plan) {
+	path := e.global.report
+	if path == "" || p == nil {
+		return
+	}
+	rep := planReport{Command: "plan", CSV: p.CSV, Changes: p.Changes(), Refused: p.Refused(), Vendors: p.Vendors, Warnings: p.Warnings}
+	for _, s := range p.Vendors {
+		rep.ChangedOutside += s.ChangedOutside
+	}
+	err := writeFileAtomic(path, 0o644, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	})
+	if err != nil {
+		e.logger().Error("could not write the report", "file", path, "err", err)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/exec"
 )
 
@@ -31,6 +32,7 @@ type progress struct {
 	mu       sync.Mutex
 	reading  bool
 	pages    map[string]int
+	details  map[string]int
 	last     exec.VendorProgress
 	started  time.Time
 	finished bool
@@ -39,7 +41,7 @@ type progress struct {
 }
 
 func newProgress(e *env) *progress {
-	p := &progress{e: e, started: time.Now(), reading: true, pages: map[string]int{},
+	p := &progress{e: e, started: time.Now(), reading: true, pages: map[string]int{}, details: map[string]int{},
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	if f, ok := e.rawStderr.(*os.File); ok && !e.global.noProgress && e.global.logFormat != "json" && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions(-1,
@@ -47,7 +49,7 @@ func newProgress(e *env) *progress {
 			progressbar.OptionSetDescription("reading inventories"),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("pages"),
+			progressbar.OptionSetItsString("requests"),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 		)
@@ -62,8 +64,9 @@ func newProgress(e *env) *progress {
 }
 
 // request is the transport's report of one vendor request: while reading
-// inventories, each GET is a page (a listing page, a batch of details,
-// the business units).
+// inventories, a GET is either a listing page (numbers, business units)
+// or one number's details (OneUC's detail reads, which can outnumber the
+// pages a hundred to one and are counted apart so "pages" means pages).
 func (p *progress) request(vendor string, req *http.Request, _ int, _ error) {
 	if req.Method != http.MethodGet {
 		return
@@ -73,23 +76,50 @@ func (p *progress) request(vendor string, req *http.Request, _ int, _ error) {
 	if !p.reading || p.finished {
 		return
 	}
-	p.pages[vendor]++
+	if isDetailRead(req) {
+		p.details[vendor]++
+	} else {
+		p.pages[vendor]++
+	}
 	if p.bar != nil {
 		_ = p.bar.Add(1)
 		p.bar.Describe("reading inventories: " + p.pagesLocked())
 	}
 }
 
-// pagesLocked is "oneuc 12 pages, firstorion 3 pages".
-func (p *progress) pagesLocked() string {
-	names := make([]string, 0, len(p.pages))
+// isDetailRead tells one number's GET (…/phone_numbers/+12125550100)
+// from a listing page (…/phone_numbers?page=2): its last path segment is
+// a phone number.
+func isDetailRead(req *http.Request) bool {
+	path := strings.TrimSuffix(req.URL.Path, "/")
+	last := path[strings.LastIndexByte(path, '/')+1:]
+	return last != "" && (last[0] == '+' || last[0] >= '0' && last[0] <= '9')
+}
+
+// vendorsLocked is the vendors with a request counted, in name order.
+func (p *progress) vendorsLocked() []string {
+	names := make([]string, 0, len(p.pages)+len(p.details))
 	for v := range p.pages {
 		names = append(names, v)
 	}
+	for v := range p.details {
+		if _, ok := p.pages[v]; !ok {
+			names = append(names, v)
+		}
+	}
 	sort.Strings(names)
+	return names
+}
+
+// pagesLocked is "firstorion 3 pages, oneuc 12 pages and 180 details".
+func (p *progress) pagesLocked() string {
+	names := p.vendorsLocked()
 	parts := make([]string, len(names))
 	for i, v := range names {
-		parts[i] = fmt.Sprintf("%s %s", v, plural(p.pages[v], "page"))
+		parts[i] = fmt.Sprintf("%s %s", v, english.Count(p.pages[v], "page"))
+		if n := p.details[v]; n > 0 {
+			parts[i] += " and " + english.Count(n, "detail")
+		}
 	}
 	return strings.Join(parts, ", ")
 }
@@ -154,16 +184,12 @@ func (p *progress) logLoop(every time.Duration) {
 	}
 }
 
-// logReadingLocked logs the pages read so far, per vendor, as numbers.
+// logReadingLocked logs the listing pages and number details read so
+// far, per vendor, as numbers (VENDOR_pages, VENDOR_details).
 func (p *progress) logReadingLocked() {
 	attrs := []any{"seconds", math.Round(time.Since(p.started).Seconds())}
-	names := make([]string, 0, len(p.pages))
-	for v := range p.pages {
-		names = append(names, v)
-	}
-	sort.Strings(names)
-	for _, v := range names {
-		attrs = append(attrs, v+"_pages", p.pages[v])
+	for _, v := range p.vendorsLocked() {
+		attrs = append(attrs, v+"_pages", p.pages[v], v+"_details", p.details[v])
 	}
 	p.e.logger().Info("reading inventories", attrs...)
 }

@@ -84,7 +84,7 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log `FORMAT` on standard error: text or json")
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `LEVEL`: debug, info, warn or error")
 	fs.BoolVar(&g.noProgress, "no-progress", g.noProgress, "no progress bar, even on a terminal")
-	fs.StringVar(&g.report, "report", g.report, "write the run's summary as JSON to `FILE.json`")
+	fs.StringVar(&g.report, "report", g.report, "plan and apply: write the run's summary as JSON to `FILE.json`")
 	fs.StringVar(&g.metricsFile, "metrics-file", g.metricsFile, "write metrics in the Prometheus text format to `FILE.prom`")
 }
 

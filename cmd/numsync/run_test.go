@@ -37,7 +37,7 @@ func TestCLI(t *testing.T) {
 	}{
 		{name: "no arguments", args: nil, code: 1, stderr: []string{"Usage:", "Commands:"}, noStdout: true},
 		{name: "top help", args: []string{"--help"}, code: 0, stdout: []string{"Commands:", "validate", "plan", "apply", "export", "runs", "show", "demo", "lab", "--metrics-file", "Examples:"}, emptyError: true},
-		{name: "help command", args: []string{"help", "apply"}, code: 0, stdout: []string{"numsync apply ([--desired] FILE | PLAN.json)", "--max-duration", "Examples:"}},
+		{name: "help command", args: []string{"help", "apply"}, code: 0, stdout: []string{"numsync apply ([--desired] FILE [--sheet NAME] [--delimiter ,|;|tab] [--allow-extra-columns] | PLAN.json)", "--max-duration", "Examples:"}},
 		{name: "unknown command", args: []string{"sync"}, code: 1, stderr: []string{`unknown command "sync"`}},
 		{name: "unknown flag", args: []string{"plan", "--desired", "x.csv", "--bogus"}, code: 1, stderr: []string{"numsync plan: unknown flag: --bogus", "numsync plan --help"}},
 		{name: "unknown global flag", args: []string{"--bogus", "plan"}, code: 1, stderr: []string{"unknown flag: --bogus"}},

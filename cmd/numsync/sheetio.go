@@ -23,7 +23,7 @@ type fileFlags struct {
 
 func (f *fileFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.sheet, "sheet", "", "the workbook sheet `NAME` to read (needed when several sheets have data)")
-	fs.StringVar(&f.delimiter, "delimiter", "", "the separator of delimited text: , ; or tab (default: told from the header row)")
+	fs.StringVar(&f.delimiter, "delimiter", "", "the `SEPARATOR` of delimited text: , ; or tab (default: told from the header row)")
 }
 
 // options puts the flags into the reader's options.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/numsync/numsync/internal/desired"
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/plan"
 )
@@ -67,7 +68,7 @@ func writeOps(w io.Writer, format string, run *journal.Run, ops []plan.OpRecord)
 	if outcome == "" {
 		outcome = "unfinished"
 	}
-	fmt.Fprintf(w, "Run %d (%s), CSV %s: %s\n", run.ID, outcome, run.CSVPath, plural(len(rows), "operation"))
+	fmt.Fprintf(w, "Run %d (%s), CSV %s: %s\n", run.ID, outcome, run.CSVPath, english.Count(len(rows), "operation"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATE\tVENDOR\tACTION\tNUMBER\tLINE\tTRIES\tREASON")
 	for _, r := range rows {

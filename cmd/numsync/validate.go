@@ -12,6 +12,7 @@ import (
 
 	"github.com/numsync/numsync/internal/config"
 	"github.com/numsync/numsync/internal/desired"
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/plan"
 )
 
@@ -25,7 +26,7 @@ type validateFlags struct {
 var validateSpec = cmdSpec{
 	name:     "validate",
 	synopsis: "check a desired-state CSV (no network, no journal)",
-	usage:    "numsync validate [--desired] FILE [--format text|json] [--allow-extra-columns]",
+	usage:    "numsync validate [--desired] FILE [--sheet NAME] [--delimiter ,|;|tab] [--allow-extra-columns] [--format text|json]",
 	about: `Checks a desired-state CSV without touching the network or the journal:
 header, every cell of every row, duplicates after normalisation. Prints
 every problem as FILE:LINE: column: reason, then a summary (rows, numbers,
@@ -97,6 +98,9 @@ func runValidate(ctx context.Context, e *env, f validateFlags, pos []string) err
 	}
 	if f.desired == "" {
 		return &usageError{errMissing("--desired")}
+	}
+	if err := notSavedPlan("validate", f.desired); err != nil {
+		return err
 	}
 	if err := oneOf("format", f.format, "text", "json"); err != nil {
 		return err
@@ -190,12 +194,12 @@ func writeValidateText(w io.Writer, rep validateReport, configFound bool) error 
 	}
 	verdict := "valid"
 	if !rep.Valid {
-		verdict = fmt.Sprintf("INVALID: %s", plural(len(rep.Errors), "error"))
+		verdict = fmt.Sprintf("INVALID: %s", english.Count(len(rep.Errors), "error"))
 		if rep.InvalidRows > 0 {
-			verdict += fmt.Sprintf(" in %s", plural(rep.InvalidRows, "row"))
+			verdict += fmt.Sprintf(" in %s", english.Count(rep.InvalidRows, "row"))
 		}
 	}
-	ew.printf("%s: %s, %s, %s\n", rep.File, plural(rep.Rows, "row"), plural(rep.Numbers, "valid number"), verdict)
+	ew.printf("%s: %s, %s, %s\n", rep.File, english.Count(rep.Rows, "row"), english.Count(rep.Numbers, "valid number"), verdict)
 	ew.printf("managed columns: %s\n", joinOrNone(rep.ManagedColumns))
 	src := "no config: both vendors count as enabled"
 	if configFound {
@@ -204,7 +208,7 @@ func writeValidateText(w io.Writer, rep validateReport, configFound bool) error 
 	ew.printf("default region: %s; vendors: oneuc %s, firstorion %s (%s)\n", rep.Region,
 		onOff(rep.Vendors["oneuc"]), onOff(rep.Vendors["firstorion"]), src)
 	if len(rep.Warnings) > 0 {
-		ew.printf("%s\n", plural(len(rep.Warnings), "warning"))
+		ew.printf("%s\n", english.Count(len(rep.Warnings), "warning"))
 	}
 	return ew.err
 }
@@ -219,21 +223,6 @@ func (e *errWriter) printf(format string, args ...any) {
 		return
 	}
 	_, e.err = fmt.Fprintf(e.w, format, args...)
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
-// pluralWere is "1 operation was" or "3 operations were".
-func pluralWere(n int, word string) string {
-	if n == 1 {
-		return plural(n, word) + " was"
-	}
-	return plural(n, word) + " were"
 }
 
 func joinOrNone(s []string) string {

@@ -27,6 +27,7 @@ import (
 	"sync"
 
 	"github.com/gocarina/gocsv"
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/plan"
 	"github.com/numsync/numsync/internal/sheet"
 )
@@ -317,12 +318,7 @@ func rawCell(rec []string, i int) string {
 	return strings.TrimSpace(rec[i])
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
+func plural(n int, word string) string { return english.Count(n, word) }
 
 // reading pulls records off a Source, collecting the per-record problems
 // it reports.

@@ -146,8 +146,8 @@ var writesKnown = []plan.Action{plan.Activate, plan.Update, plan.Assign, plan.Mo
 type Journal interface {
 	// RecentRuns lists up to limit runs, newest first.
 	RecentRuns(ctx context.Context, limit int) ([]Run, error)
-	// DoneOps lists the operations of run that are done.
-	DoneOps(ctx context.Context, run int64) ([]plan.OpRecord, error)
+	// Ops lists the operations of run with their states.
+	Ops(ctx context.Context, run int64) ([]plan.OpRecord, error)
 }
 
 // Run is a journaled run as Learn needs it.
@@ -157,8 +157,14 @@ type Run struct {
 }
 
 // Writes learns what numsync wrote in the latest runs (up to runs of
-// them): the done operations whose After the vendor's listing shows
-// afterwards. It returns the runs too, for Reads.
+// them), and what those runs read of the numbers they planned to change
+// but did not: the done operations whose After the vendor's listing shows
+// afterwards, and the Before (the live state the run's plan read) of
+// operations that failed for good, were skipped, or were left pending by
+// a stopped run. A read costs no journal write: the run's plan holds it.
+// Not learnt: a sent operation (whether the vendor acted is unknown) and
+// one whose verify read back something else (neither what numsync read
+// nor what it wrote is there). It returns the runs too, for Reads.
 func Writes(ctx context.Context, j Journal, runs int) (Knowledge, []Run, error) {
 	kn := Knowledge{}
 	list, err := j.RecentRuns(ctx, runs)
@@ -166,23 +172,37 @@ func Writes(ctx context.Context, j Journal, runs int) (Knowledge, []Run, error) 
 		return nil, nil, err
 	}
 	for _, r := range list {
-		ops, err := j.DoneOps(ctx, r.ID)
+		ops, err := j.Ops(ctx, r.ID)
 		if err != nil {
 			return nil, nil, err
 		}
 		for _, rec := range ops {
-			if !slices.Contains(writesKnown, rec.Op.Action) {
-				continue
+			switch rec.State {
+			case plan.StateDone:
+				if !slices.Contains(writesKnown, rec.Op.Action) {
+					continue
+				}
+				at := rec.UpdatedAt
+				if at.IsZero() {
+					at = r.Started
+				}
+				kn.Add(rec.Op.Vendor, rec.Op.Number, Known{State: rec.Op.After, Run: r.ID, At: at})
+			case plan.StateFailed, plan.StateSkipped, plan.StatePending:
+				if strings.HasPrefix(rec.LastError, verifyPrefix) {
+					continue
+				}
+				// Read when the run's plan was made, before anything
+				// the run wrote: a write of the same run wins.
+				kn.Add(rec.Op.Vendor, rec.Op.Number, Known{State: rec.Op.Before, Run: r.ID, At: r.Started})
 			}
-			at := rec.UpdatedAt
-			if at.IsZero() {
-				at = r.Started
-			}
-			kn.Add(rec.Op.Vendor, rec.Op.Number, Known{State: rec.Op.After, Run: r.ID, At: at})
 		}
 	}
 	return kn, list, nil
 }
+
+// verifyPrefix starts the reason of an operation whose read-back differed
+// from what it wrote (internal/exec).
+const verifyPrefix = "verify:"
 
 // Reads adds what numsync last read of OneUC numbers during a run (one of
 // runs): the detail cache as it was before this plan read anything. A
@@ -191,14 +211,36 @@ func Writes(ctx context.Context, j Journal, runs int) (Knowledge, []Run, error) 
 // take it for numsync's own.
 func (kn Knowledge) Reads(cache map[string]plan.CachedState, runs []Run) {
 	for n, c := range cache {
-		if c.SavedAt.IsZero() {
-			continue // a cache that keeps no date cannot say since when
-		}
-		for _, r := range runs {
-			if !c.SavedAt.Before(r.Started) && (r.Finished.IsZero() || !c.SavedAt.After(r.Finished)) {
-				kn.Add(plan.OneUC, n, Known{State: c.State, Read: true, Run: r.ID, At: c.SavedAt})
-				break
-			}
+		if id, ok := InRun(c.SavedAt, runs); ok {
+			kn.Add(plan.OneUC, n, Known{State: c.State, Read: true, Run: id, At: c.SavedAt})
 		}
 	}
+}
+
+// InRun returns the run (one of runs) during which something was saved at
+// at. A zero time (a cache that keeps no date) is in none: it cannot say
+// since when.
+func InRun(at time.Time, runs []Run) (int64, bool) {
+	if at.IsZero() {
+		return 0, false
+	}
+	for _, r := range runs {
+		if !at.Before(r.Started) && (r.Finished.IsZero() || !at.After(r.Finished)) {
+			return r.ID, true
+		}
+	}
+	return 0, false
+}
+
+// SameDetails reports whether two reads of a OneUC number agree on every
+// field drift compares.
+func SameDetails(a, b plan.State) bool {
+	for _, f := range fields {
+		va, sa := f.get(a)
+		vb, sb := f.get(b)
+		if sa != sb || va != vb {
+			return false
+		}
+	}
+	return true
 }

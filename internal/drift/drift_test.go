@@ -75,7 +75,7 @@ type fakeJournal struct {
 }
 
 func (f fakeJournal) RecentRuns(context.Context, int) ([]Run, error) { return f.runs, nil }
-func (f fakeJournal) DoneOps(_ context.Context, id int64) ([]plan.OpRecord, error) {
+func (f fakeJournal) Ops(_ context.Context, id int64) ([]plan.OpRecord, error) {
 	return f.ops[id], nil
 }
 
@@ -85,7 +85,15 @@ func TestLearn(t *testing.T) {
 	j := fakeJournal{runs: []Run{{ID: 2, Started: t2, Finished: t2.Add(time.Minute)}, {ID: 1, Started: t1, Finished: t1.Add(time.Minute)}},
 		ops: map[int64][]plan.OpRecord{
 			1: {{Op: plan.Op{Vendor: plan.OneUC, Action: plan.Update, Number: "+1", After: plan.State{CNAM: ptr("A")}}, State: plan.StateDone, UpdatedAt: t1.Add(time.Second)}},
-			2: {{Op: plan.Op{Vendor: plan.OneUC, Action: plan.Release, Number: "+2", After: plan.State{Status: "released"}}, State: plan.StateDone, UpdatedAt: t2}},
+			2: {{Op: plan.Op{Vendor: plan.OneUC, Action: plan.Release, Number: "+2", After: plan.State{Status: "released"}}, State: plan.StateDone, UpdatedAt: t2},
+				// Read by run 2's plan and not changed: what it read is known.
+				{Op: plan.Op{Vendor: plan.FirstOrion, Action: plan.Move, Number: "+5", Before: plan.State{Program: "p-old"}, After: plan.State{Program: "p-new"}}, State: plan.StateFailed, LastError: "INVALID_PROGRAM"},
+				{Op: plan.Op{Vendor: plan.FirstOrion, Action: plan.Assign, Number: "+6", Before: plan.State{}, After: plan.State{Program: "p"}}, State: plan.StateSkipped},
+				// Sent without an answer, or read back as something else:
+				// nothing is known of them.
+				{Op: plan.Op{Vendor: plan.FirstOrion, Action: plan.Move, Number: "+7", Before: plan.State{Program: "p-old"}, After: plan.State{Program: "p-new"}}, State: plan.StateSent},
+				{Op: plan.Op{Vendor: plan.OneUC, Action: plan.Update, Number: "+8", Before: plan.State{CNAM: ptr("OLD")}, After: plan.State{CNAM: ptr("NEW")}}, State: plan.StateFailed, LastError: "verify: live state differs: cnam"},
+			},
 		}}
 	kn, runs, err := Writes(context.Background(), j, 20)
 	if err != nil {
@@ -106,5 +114,19 @@ func TestLearn(t *testing.T) {
 	}
 	if _, ok := kn[plan.OneUC]["+4"]; ok {
 		t.Error("a read by a plan outside any run was learnt")
+	}
+	if k, ok := kn[plan.FirstOrion]["+5"]; !ok || k.Run != 2 || k.State.Program != "p-old" || !k.At.Equal(t2) {
+		t.Errorf("+5 (failed: its Before was read by run 2): %+v", k)
+	}
+	if _, ok := kn[plan.FirstOrion]["+6"]; !ok {
+		t.Error("+6 (skipped: its Before was read by run 2) was not learnt")
+	}
+	for _, n := range []string{"+7", "+8"} {
+		if k, ok := kn[plan.FirstOrion][n]; ok {
+			t.Errorf("%s learnt: %+v", n, k)
+		}
+		if k, ok := kn[plan.OneUC][n]; ok {
+			t.Errorf("%s learnt: %+v", n, k)
+		}
 	}
 }

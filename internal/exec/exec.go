@@ -33,6 +33,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/plan"
 	"github.com/numsync/numsync/internal/retry"
 )
@@ -184,12 +185,7 @@ func (e *UnresolvedError) Error() string {
 	return b.String()
 }
 
-func operations(n int) string {
-	if n == 1 {
-		return "1 operation"
-	}
-	return fmt.Sprintf("%d operations", n)
-}
+func operations(n int) string { return english.Count(n, "operation") }
 
 // UnresolvedError returns the *UnresolvedError of a run that left
 // operations unresolved, or nil.

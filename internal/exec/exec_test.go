@@ -176,7 +176,9 @@ func TestPartialBatchFailure(t *testing.T) {
 			t.Errorf("%s: %s %q, want failed with the vendor's reason", act.Op.ID, act.State, act.LastError)
 		}
 		as := stateOf(t, res, plan.OpID(plan.FirstOrion, plan.Assign, n))
-		if want := "skipped: " + act.Op.ID + " failed"; as.State != plan.StateSkipped || as.LastError != want {
+		// The line it is shown on names the skipped operation's own
+		// vendor, action and number; the reason names only the other.
+		if want := "not sent: the oneuc activate it waits on failed"; as.State != plan.StateSkipped || as.LastError != want {
 			t.Errorf("%s: %s %q, want skipped %q", as.Op.ID, as.State, as.LastError, want)
 		}
 		if e.fo.Deliveries(as.Op.ID) != 0 {

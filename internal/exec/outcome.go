@@ -3,6 +3,7 @@ package exec
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
@@ -53,7 +54,7 @@ func (r *runner) applied(ev event) {
 				r.learn(vr, *res.After)
 			}
 		case plan.Failed:
-			r.fail(n, errText(res.Err, "refused"), &updates)
+			r.fail(n, opReason(n.rec.Op, errText(res.Err, "refused")), &updates)
 		case plan.Retry:
 			n.lastErr = errText(res.Err, "retry")
 			vr.lastErr = n.lastErr
@@ -220,17 +221,17 @@ func (r *runner) fail(n *node, reason string, updates *[]plan.OpUpdate) {
 	n.rec.LastError = reason
 	*updates = append(*updates, plan.OpUpdate{OpID: n.rec.Op.ID, State: plan.StateFailed, Error: reason})
 	r.log.Debug("operation failed", "op", n.rec.Op.ID, "reason", reason)
-	r.skipDependents(n, n.rec.Op.ID, updates)
+	r.skipDependents(n, n, updates)
 }
 
 // skipDependents skips every pending operation that waits, directly or
 // not, on a failed one, naming the failed one as the reason.
-func (r *runner) skipDependents(n *node, failed string, updates *[]plan.OpUpdate) {
+func (r *runner) skipDependents(n *node, failed *node, updates *[]plan.OpUpdate) {
 	for _, d := range n.next {
 		if d.rec.State != plan.StatePending {
 			continue
 		}
-		reason := "skipped: " + failed + " failed"
+		reason := skipReason(d.rec.Op, failed.rec.Op)
 		r.setState(d, plan.StateSkipped)
 		d.rec.LastError = reason
 		*updates = append(*updates, plan.OpUpdate{OpID: d.rec.Op.ID, State: plan.StateSkipped, Error: reason})
@@ -292,6 +293,31 @@ func resultFor(results []plan.Result, i int, id string) plan.Result {
 		}
 	}
 	return plan.Result{OpID: id, Outcome: plan.Unknown, Err: errors.New("vendor answer did not mention the operation")}
+}
+
+// opReason is a vendor's reason for failing op without the vendor and
+// number a failure line names already ("failed: oneuc activate +1… (line
+// 12): oneuc +1…: not_available" said the number twice).
+func opReason(op plan.Op, reason string) string {
+	for _, prefix := range []string{string(op.Vendor) + " " + op.Number + ": ", string(op.Vendor) + ": "} {
+		if rest, ok := strings.CutPrefix(reason, prefix); ok && rest != "" {
+			return rest
+		}
+	}
+	return reason
+}
+
+// skipReason says why op was not sent: an operation it waits on failed.
+// The state (skipped) and op's own vendor and number are on the line
+// already; the failed one is named by what differs from op.
+func skipReason(op, failed plan.Op) string {
+	switch {
+	case failed.Number == op.Number && failed.Vendor == op.Vendor:
+		return fmt.Sprintf("not sent: the %s it waits on failed", failed.Action)
+	case failed.Number == op.Number:
+		return fmt.Sprintf("not sent: the %s %s it waits on failed", failed.Vendor, failed.Action)
+	}
+	return fmt.Sprintf("not sent: %s %s %s, which it waits on, failed", failed.Vendor, failed.Action, failed.Number)
 }
 
 func errText(err error, fallback string) string {

@@ -279,7 +279,7 @@ func (r *runner) start() {
 		case plan.StateSent:
 			n.vr.checks = append(n.vr.checks, n)
 		case plan.StateFailed, plan.StateSkipped:
-			r.skipDependents(n, n.rec.Op.ID, &updates)
+			r.skipDependents(n, n, &updates)
 		}
 	}
 	for _, n := range r.nodes {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/numsync/numsync/internal/english"
 )
 
 // Options steer a diff.
@@ -104,7 +106,7 @@ func Diff(d *Desired, inv *Inventories, opts Options) (*Plan, error) {
 	p := &Plan{
 		Version:   PlanVersion,
 		CreatedAt: opts.CreatedAt,
-		CSV:       CSVInfo{Path: d.Path, SHA256: d.SHA256},
+		CSV:       CSVInfo{Path: d.Path, SHA256: d.SHA256, Sheet: d.Sheet},
 		Header:    slices.Clone(d.Header),
 		Columns:   cols,
 		Vendors:   map[VendorName]*VendorSummary{},
@@ -542,7 +544,7 @@ func (df *differ) withhold() {
 		}
 		df.ops = kept
 		if dropped > 0 {
-			df.warnings = append(df.warnings, fmt.Sprintf("%s: %d deletions withheld because the listing is incomplete", v.Vendor, dropped))
+			df.warnings = append(df.warnings, fmt.Sprintf("%s: %s withheld because the listing is incomplete", v.Vendor, english.Count(dropped, "deletion")))
 		}
 	}
 	// A release whose First Orion delete was withheld must not point at it.
@@ -575,7 +577,7 @@ func (df *differ) flushRowWarnings() {
 	var blank []string
 	for i, r := range df.blankE911 {
 		if i == maxListedWarnings {
-			blank = append(blank, fmt.Sprintf("… and %d more rows with blank E911 cells (the live address is left as it is)", len(df.blankE911)-i))
+			blank = append(blank, fmt.Sprintf("… and %s more with blank E911 cells (the live address is left as it is)", english.Count(len(df.blankE911)-i, "row")))
 			break
 		}
 		blank = append(blank, fmt.Sprintf("line %d: %s: blank E911 cells under a managed E911 header: the live address is left as it is", r.Line, r.Number))

@@ -173,8 +173,8 @@ func TestDiff(t *testing.T) {
 			want:    nil,
 			warnings: []string{
 				"oneuc: the listing is incomplete (page 3: HTTP 502)",
-				"firstorion: 1 deletions withheld",
-				"oneuc: 1 deletions withheld",
+				"firstorion: 1 deletion withheld",
+				"oneuc: 1 deletion withheld",
 			},
 		},
 		{

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/numsync/numsync/internal/english"
 )
 
 // Default sizes for reading OneUC details.
@@ -189,7 +191,7 @@ func gatherOneUC(ctx context.Context, src Sources) (*Inventory, string, error) {
 			if ctx.Err() != nil {
 				return nil, "", fmt.Errorf("oneuc: save detail cache: %w", ctx.Err())
 			}
-			warn = fmt.Sprintf("oneuc: details of %d numbers could not be cached (they will be read again next time): %v", len(ou.Fresh), err)
+			warn = fmt.Sprintf("oneuc: details of %s could not be cached (they will be read again next time): %v", english.Count(len(ou.Fresh), "number"), err)
 		}
 	}
 	return ou, warn, nil
@@ -269,7 +271,7 @@ func readDetails(ctx context.Context, src Sources, numbers []string) (map[string
 		g.Go(func() error {
 			m, err := src.OneUC.Read(gctx, numbers[lo:hi])
 			if err != nil {
-				return fmt.Errorf("oneuc: read details of %d numbers from %s: %w", hi-lo, numbers[lo], err)
+				return fmt.Errorf("oneuc: read details of %s from %s: %w", english.Count(hi-lo, "number"), numbers[lo], err)
 			}
 			results[i] = m
 			return nil

@@ -50,6 +50,10 @@ type Plan struct {
 type CSVInfo struct {
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
+	// Sheet is the workbook sheet the rows came from ("" for delimited
+	// text), so an operation's Line can be named as a spreadsheet names
+	// it (Numbers row 12) when the saved plan is applied.
+	Sheet string `json:"sheet,omitempty"`
 }
 
 // VendorSummary is what the plan saw of one vendor and will do there.

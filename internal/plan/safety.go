@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/numsync/numsync/internal/english"
 )
 
 // Limit is a max_delete threshold: a count of numbers, or a percentage of
@@ -100,13 +102,17 @@ func judge(vendor VendorName, held int, hasHistory bool, history int, deletions 
 	var reasons []string
 	if hasHistory && held*2 < history {
 		v.Collapsed = true
-		reasons = append(reasons, fmt.Sprintf("the listing collapsed: %d numbers listed, %d held at the end of the last successful run",
-			held, history))
+		reasons = append(reasons, fmt.Sprintf("the listing collapsed: %s listed, %d held at the end of the last successful run",
+			english.Count(held, "number"), history))
 	}
 	if deletions > v.Limit {
-		r := fmt.Sprintf("%d %s exceed max_delete %s", deletions, deletionWord(vendor), v.MaxDelete)
+		verb := "exceed"
+		if deletions == 1 {
+			verb = "exceeds"
+		}
+		r := fmt.Sprintf("%s %s max_delete %s", english.Count(deletions, strings.TrimSuffix(deletionWord(vendor), "s")), verb, v.MaxDelete)
 		if lim.Percent {
-			r += fmt.Sprintf(" (%d of the %d numbers held)", v.Limit, held)
+			r += fmt.Sprintf(" (%d of the %s held)", v.Limit, english.Count(held, "number"))
 		}
 		reasons = append(reasons, r)
 	}
@@ -130,7 +136,7 @@ func deletionWord(v VendorName) string {
 func (v Verdict) String() string {
 	switch {
 	case v.OK:
-		return fmt.Sprintf("ok (%d of at most %d deletions)", v.Deletions, v.Limit)
+		return fmt.Sprintf("ok (%d of at most %s)", v.Deletions, english.Count(v.Limit, "deletion"))
 	case v.Forced:
 		return "FORCED: " + v.Reason
 	case v.Collapsed && v.Deletions <= v.Limit:
