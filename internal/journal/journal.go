@@ -61,7 +61,8 @@ type SQLite struct {
 	r    *sql.DB // read-only pool
 	opts options
 
-	locks HeldLocks // held locks, whose heartbeats Close stops
+	locks   HeldLocks    // held locks, whose heartbeats Close stops
+	results *ResultQueue // results written behind the executor (behind.go)
 }
 
 // Compile-time proof that the journal serves the planner's interfaces.
@@ -168,6 +169,7 @@ func Open(ctx context.Context, path string, opt ...Option) (*SQLite, error) {
 	w.SetConnMaxIdleTime(0)
 
 	j := &SQLite{path: path, w: w, opts: o}
+	j.results = NewResultQueue(j.writeResults, j.opIDs)
 	if err := j.setWAL(ctx); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
@@ -237,8 +239,11 @@ func (j *SQLite) Path() string { return j.path }
 // stays until it goes stale, or until the next apply on this host sees its
 // process gone); release locks first. Close does stop their heartbeats.
 func (j *SQLite) Close() error {
-	j.locks.StopAll()
 	var errs []error
+	if j.results != nil && j.r != nil {
+		errs = append(errs, j.results.Flush())
+	}
+	j.locks.StopAll()
 	if j.r != nil {
 		errs = append(errs, j.r.Close())
 	}

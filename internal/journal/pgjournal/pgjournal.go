@@ -68,7 +68,8 @@ type Journal struct {
 	display string // the URL without its password
 	opts    options
 
-	locks journal.HeldLocks // held locks, whose heartbeats Close stops
+	locks   journal.HeldLocks    // held locks, whose heartbeats Close stops
+	results *journal.ResultQueue // results written behind the executor
 }
 
 type options struct {
@@ -159,6 +160,7 @@ func Open(ctx context.Context, rawURL string, opt ...Option) (*Journal, error) {
 		return nil, fmt.Errorf("journal: open %s: %w", display, err)
 	}
 	j := &Journal{pool: pool, display: display, opts: o}
+	j.results = journal.NewResultQueue(j.writeResults, j.opIDs)
 	if err := j.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", display, err)
@@ -172,8 +174,12 @@ func (j *Journal) String() string { return j.display }
 // Close stops the heartbeats of locks still held (without releasing them)
 // and closes the connections.
 func (j *Journal) Close() error {
+	err := j.results.Flush()
 	j.locks.StopAll()
 	j.pool.Close()
+	if err != nil {
+		return fmt.Errorf("journal: close: %w", err)
+	}
 	return nil
 }
 
