@@ -190,8 +190,9 @@ func Apply(ctx context.Context, req ApplyRequest) (res *ApplyResult, err error) 
 	}()
 	if prev := lock.Previous(); prev != nil {
 		res.TookOver = prev
-		req.Log.Warn("took over the journal's lock from a holder that stopped heart-beating",
-			"host", prev.Holder.Host, "pid", prev.Holder.PID, "command", prev.Holder.Command)
+		req.Log.Warn(takeoverMessage(prev),
+			"host", prev.Holder.Host, "pid", prev.Holder.PID, "command", prev.Holder.Command,
+			"reason", prev.Reason.String(), "last_heartbeat", prev.LastBeat)
 	}
 	stop, lost, endWatch := watchStop(req.Stop, lock.Lost(), req.Log)
 	defer endWatch()
@@ -256,6 +257,16 @@ func Apply(ctx context.Context, req ApplyRequest) (res *ApplyResult, err error) 
 		}
 	}
 	return res, nil
+}
+
+// takeoverMessage is the warning for a lock taken over from prev, saying
+// why the journal judged it free: after a kill -9 on this host the holder's
+// process is gone at once, long before it could have missed a heartbeat.
+func takeoverMessage(prev *journal.LockedError) string {
+	if prev.Reason == journal.TakeoverProcessGone {
+		return "took over the journal's lock from a holder whose process is gone (no such process on this host)"
+	}
+	return "took over the journal's lock from a holder that stopped heart-beating"
 }
 
 // watchStop merges the caller's stop channel with the loss of the lock:

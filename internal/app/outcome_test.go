@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -178,5 +179,92 @@ func TestApplyStopsWhenItsLockIsTakenOver(t *testing.T) {
 	}
 	if !journal.Resumable(run.Outcome) || run.Counts[string(plan.StatePending)] != 2 {
 		t.Errorf("run %d: outcome %q, counts %v; want it open with 2 pending", run.ID, run.Outcome, run.Counts)
+	}
+}
+
+// logCapture keeps every record's message and attributes.
+type logCapture struct {
+	mu   *sync.Mutex
+	recs *[]string
+}
+
+func (h logCapture) Enabled(context.Context, slog.Level) bool { return true }
+func (h logCapture) Handle(_ context.Context, r slog.Record) error {
+	line := r.Message
+	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
+	h.mu.Lock()
+	*h.recs = append(*h.recs, line)
+	h.mu.Unlock()
+	return nil
+}
+func (h logCapture) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h logCapture) WithGroup(string) slog.Handler      { return h }
+
+// TestTakeoverWarningSaysWhy: an apply that takes the lock over says why:
+// the holder's process is gone from this host (a kill -9, then a rerun at
+// once: its heartbeat is not even late), or the holder stopped
+// heart-beating past the lease (another host, which cannot see its pid).
+func TestTakeoverWarningSaysWhy(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		holder  journal.LockInfo
+		ahead   time.Duration
+		want    string
+		notWant string
+	}{
+		{"killed on this host", journal.LockInfo{Host: "here", PID: 4242, Command: "apply"}, 0,
+			"from a holder whose process is gone (no such process on this host) host=here pid=4242", "heart-beating"},
+		{"silent on another host", journal.LockInfo{Host: "there", PID: 4242, Command: "apply"}, time.Hour,
+			"from a holder that stopped heart-beating host=there pid=4242", "process is gone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "j.db")
+			alive := journal.WithProcessCheck(func(pid int) bool { return pid != 4242 })
+			// The killed holder: its lock stays, and it never beats again.
+			dead, err := journal.Open(ctx, path, alive, journal.WithHeartbeatTicks(make(chan time.Time)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dead.Close()
+			if _, err := dead.Lock(ctx, tc.holder); err != nil {
+				t.Fatal(err)
+			}
+			now := func() time.Time { return time.Now().Add(tc.ahead) }
+			j, err := journal.Open(ctx, path, alive, journal.WithClock(now), journal.WithHeartbeat(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			var (
+				mu   sync.Mutex
+				recs []string
+			)
+			p := &plan.Plan{Version: plan.PlanVersion, Vendors: map[plan.VendorName]*plan.VendorSummary{plan.OneUC: {Complete: true}}}
+			res, err := Apply(ctx, ApplyRequest{
+				Saved:   p,
+				Vendors: Vendors{OneUC: plantest.New(plantest.Config{})},
+				Journal: j,
+				Holder:  journal.LockInfo{Host: "here", PID: 5000, Command: "apply p.json"},
+				Log:     slog.New(logCapture{mu: &mu, recs: &recs}),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.TookOver == nil || res.TookOver.Holder != tc.holder {
+				t.Fatalf("TookOver = %+v, want %+v", res.TookOver, tc.holder)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			var warned string
+			for _, r := range recs {
+				if strings.HasPrefix(r, "took over the journal's lock") {
+					warned = r
+				}
+			}
+			if !strings.Contains(warned, tc.want) || strings.Contains(warned, tc.notWant) {
+				t.Errorf("warning %q, want it to contain %q", warned, tc.want)
+			}
+		})
 	}
 }

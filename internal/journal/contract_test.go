@@ -22,6 +22,9 @@ func TestContract(t *testing.T) {
 			if o.Heartbeat > 0 {
 				opts = append(opts, journal.WithHeartbeat(o.Heartbeat))
 			}
+			if o.Ticks != nil {
+				opts = append(opts, journal.WithHeartbeatTicks(o.Ticks))
+			}
 			j, err := journal.Open(context.Background(), path, opts...)
 			if err != nil {
 				t.Fatalf("Open: %v", err)

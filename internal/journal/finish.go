@@ -11,6 +11,9 @@ import (
 // cancelled (the end of an interrupted run must still be written), bounded
 // by a timeout.
 func (j *SQLite) Finish(ctx context.Context, runID int64, end End) error {
+	if err := j.results.Flush(); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
 	return j.finish(ctx, runID, end)
 }
 

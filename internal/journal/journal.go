@@ -22,7 +22,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/numsync/numsync/internal/plan"
@@ -62,8 +61,8 @@ type SQLite struct {
 	r    *sql.DB // read-only pool
 	opts options
 
-	mu    sync.Mutex
-	locks map[*sqliteLock]struct{} // held locks, whose heartbeats Close stops
+	locks   HeldLocks    // held locks, whose heartbeats Close stops
+	results *ResultQueue // results written behind the executor (behind.go)
 }
 
 // Compile-time proof that the journal serves the planner's interfaces.
@@ -75,6 +74,7 @@ var (
 type options struct {
 	now       func() time.Time
 	heartbeat time.Duration
+	beats     <-chan time.Time
 	lock      LockPolicy
 	sync      string
 }
@@ -100,6 +100,13 @@ func WithHeartbeat(d time.Duration) Option {
 			o.heartbeat = d
 		}
 	}
+}
+
+// WithHeartbeatTicks makes a held lock refresh at each value received from
+// ticks instead of every heartbeat interval, so a test decides when beats
+// happen instead of waiting on wall time.
+func WithHeartbeatTicks(ticks <-chan time.Time) Option {
+	return func(o *options) { o.beats = ticks }
 }
 
 // WithProcessCheck replaces the test of whether a process on this host is
@@ -162,6 +169,7 @@ func Open(ctx context.Context, path string, opt ...Option) (*SQLite, error) {
 	w.SetConnMaxIdleTime(0)
 
 	j := &SQLite{path: path, w: w, opts: o}
+	j.results = NewResultQueue(j.writeResults, j.opIDs)
 	if err := j.setWAL(ctx); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
@@ -231,14 +239,11 @@ func (j *SQLite) Path() string { return j.path }
 // stays until it goes stale, or until the next apply on this host sees its
 // process gone); release locks first. Close does stop their heartbeats.
 func (j *SQLite) Close() error {
-	j.mu.Lock()
-	held := j.locks
-	j.locks = nil
-	j.mu.Unlock()
-	for l := range held {
-		l.stopHeartbeat()
-	}
 	var errs []error
+	if j.results != nil && j.r != nil {
+		errs = append(errs, j.results.Flush())
+	}
+	j.locks.StopAll()
 	if j.r != nil {
 		errs = append(errs, j.r.Close())
 	}

@@ -2,12 +2,9 @@ package journal
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -18,13 +15,17 @@ type LockInfo struct {
 	Command string
 }
 
-// LockedError is returned by Lock when another holder is alive.
+// LockedError is returned by Lock when another holder is alive, and
+// describes, as Lock.Previous, the holder a lock was taken over from.
 type LockedError struct {
 	Holder LockInfo
 	// Since is when the holder took the lock.
 	Since time.Time
 	// LastBeat is the holder's last heartbeat.
 	LastBeat time.Time
+	// Reason is, on Lock.Previous, why the holder was judged gone; zero
+	// on a lock still held.
+	Reason TakeoverReason
 }
 
 // Error names the holder and when it took the lock, so the operator can
@@ -39,6 +40,29 @@ func (e *LockedError) Error() string {
 		e.Since.UTC().Format(time.RFC3339), e.LastBeat.UTC().Format(time.RFC3339))
 }
 
+// TakeoverReason is why LockPolicy judged a held lock free.
+type TakeoverReason int
+
+const (
+	// TakeoverStale: the holder has been silent (no heartbeat) past the
+	// stale limit.
+	TakeoverStale TakeoverReason = iota + 1
+	// TakeoverProcessGone: the holder ran on the taker's host under a
+	// process id that no longer exists there (killed without releasing).
+	TakeoverProcessGone
+)
+
+// String names the reason, as logs label it.
+func (r TakeoverReason) String() string {
+	switch r {
+	case TakeoverStale:
+		return "stale"
+	case TakeoverProcessGone:
+		return "process_gone"
+	}
+	return fmt.Sprintf("TakeoverReason(%d)", int(r))
+}
+
 // LockPolicy decides when a held lock may be taken over. It is shared by
 // every Store implementation, so "stale" means the same on each.
 type LockPolicy struct {
@@ -50,38 +74,46 @@ type LockPolicy struct {
 	Alive func(pid int) bool
 }
 
-// CanTakeOver reports whether cur, the current holder, may be taken over
-// by the holder by at now: it has been silent past StaleAfter, or it ran
-// on by's host under another process id that no longer exists (killed
-// without releasing: waiting StaleAfter would only delay the resume). A
-// different pid is required so a process never takes its own lock.
-func (p LockPolicy) CanTakeOver(cur *LockedError, by LockInfo, now time.Time) bool {
-	if now.Sub(cur.LastBeat) >= p.StaleAfter {
-		return true
+// TakeOver reports why cur, the current holder, may be taken over by the
+// holder by at now, or 0 when it may not: it ran on by's host under
+// another process id that no longer exists (killed without releasing:
+// waiting StaleAfter would only delay the resume), or it has been silent
+// past StaleAfter. A gone process is named first, since it is the surer
+// news. A different pid is required so a process never takes its own lock.
+func (p LockPolicy) TakeOver(cur *LockedError, by LockInfo, now time.Time) TakeoverReason {
+	if p.Alive != nil && cur.Holder.Host != "" && cur.Holder.Host == by.Host &&
+		cur.Holder.PID > 0 && cur.Holder.PID != by.PID && !p.Alive(cur.Holder.PID) {
+		return TakeoverProcessGone
 	}
-	return p.Alive != nil && cur.Holder.Host != "" && cur.Holder.Host == by.Host &&
-		cur.Holder.PID > 0 && cur.Holder.PID != by.PID && !p.Alive(cur.Holder.PID)
+	if now.Sub(cur.LastBeat) >= p.StaleAfter {
+		return TakeoverStale
+	}
+	return 0
 }
 
-// sqliteLock is a held apply lock of a SQLite journal. A goroutine
-// refreshes its heartbeat until Release.
-type sqliteLock struct {
-	j      *SQLite
-	token  string
-	info   LockInfo
-	prev   *LockedError // the holder taken over, or nil
-	stop   context.CancelFunc
-	done   chan struct{}
-	lost   chan struct{}
-	once   sync.Once
-	relErr error
+// Decide is the lock decision of every Store, taken with the lock row
+// read under the store's write lock: cur is its holder (nil when the lock
+// is free). It returns the holder taken over, with its Reason set, or nil
+// when the lock was free; or, when cur may not be taken over, cur as the
+// error.
+func (p LockPolicy) Decide(cur *LockedError, by LockInfo, now time.Time) (prev *LockedError, err error) {
+	if cur == nil {
+		return nil, nil
+	}
+	r := p.TakeOver(cur, by, now)
+	if r == 0 {
+		return nil, cur
+	}
+	taken := *cur
+	taken.Reason = r
+	return &taken, nil
 }
 
 // Lock implements Locker. The check and the write happen in one BEGIN
 // IMMEDIATE transaction, so of any number of contenders, in this process
 // or others, exactly one wins.
 func (j *SQLite) Lock(ctx context.Context, holder LockInfo) (Lock, error) {
-	token, err := newToken()
+	token, err := NewLockToken()
 	if err != nil {
 		return nil, fmt.Errorf("journal: lock: %w", err)
 	}
@@ -91,6 +123,7 @@ func (j *SQLite) Lock(ctx context.Context, holder LockInfo) (Lock, error) {
 		var (
 			cur         LockInfo
 			since, beat int64
+			held        *LockedError
 		)
 		err := tx.QueryRowContext(ctx, `SELECT host, pid, command, since, beat FROM lock WHERE id = 1`).
 			Scan(&cur.Host, &cur.PID, &cur.Command, &since, &beat)
@@ -99,11 +132,10 @@ func (j *SQLite) Lock(ctx context.Context, holder LockInfo) (Lock, error) {
 		case err != nil:
 			return fmt.Errorf("read lock: %w", err)
 		default:
-			held := &LockedError{Holder: cur, Since: fromNanos(since), LastBeat: fromNanos(beat)}
-			if !j.opts.lock.CanTakeOver(held, holder, now) {
-				return held
-			}
-			prev = held
+			held = &LockedError{Holder: cur, Since: fromNanos(since), LastBeat: fromNanos(beat)}
+		}
+		if prev, err = j.opts.lock.Decide(held, holder, now); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO lock (id, host, pid, command, token, since, beat) VALUES (1, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, command = excluded.command,
@@ -121,54 +153,21 @@ func (j *SQLite) Lock(ctx context.Context, holder LockInfo) (Lock, error) {
 		}
 		return nil, fmt.Errorf("journal: lock: %w", err)
 	}
-
-	hbCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	l := &sqliteLock{
-		j:     j,
-		token: token,
-		info:  holder,
-		prev:  prev,
-		stop:  stop,
-		done:  make(chan struct{}),
-		lost:  make(chan struct{}),
-	}
-	j.mu.Lock()
-	if j.locks == nil {
-		j.locks = map[*sqliteLock]struct{}{}
-	}
-	j.locks[l] = struct{}{}
-	j.mu.Unlock()
-	go l.heartbeat(hbCtx)
-	return l, nil
+	return j.locks.Start(ctx, Lease{
+		Previous: prev,
+		Every:    j.opts.heartbeat,
+		Ticks:    j.opts.beats,
+		Beat:     func(ctx context.Context) (bool, error) { return j.beat(ctx, token) },
+		Release:  func(ctx context.Context) error { return j.release(ctx, token) },
+	}), nil
 }
 
-// heartbeat refreshes the lock's beat until stopped. A refresh that finds
-// the row no longer ours (taken over after we were silent too long) closes
-// lost and ends; a refresh that fails (a busy database) is tried again at
-// the next tick.
-func (l *sqliteLock) heartbeat(ctx context.Context) {
-	defer close(l.done)
-	t := time.NewTicker(l.j.opts.heartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ours, err := l.beat(ctx)
-		if err == nil && !ours {
-			close(l.lost)
-			return
-		}
-	}
-}
-
-func (l *sqliteLock) beat(ctx context.Context) (ours bool, err error) {
+// beat refreshes the lock's beat while it carries token.
+func (j *SQLite) beat(ctx context.Context, token string) (ours bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*busyTimeout)
 	defer cancel()
-	err = l.j.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE lock SET beat = ? WHERE id = 1 AND token = ?`, nanos(l.j.now()), l.token)
+	err = j.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE lock SET beat = ? WHERE id = 1 AND token = ?`, nanos(j.now()), token)
 		if err != nil {
 			return err
 		}
@@ -179,58 +178,17 @@ func (l *sqliteLock) beat(ctx context.Context) (ours bool, err error) {
 	return ours, err
 }
 
-// TookOver reports the holder this lock was taken over from, if any, so the
-// caller can warn about it.
-func (l *sqliteLock) TookOver() (LockInfo, bool) {
-	if l.prev == nil {
-		return LockInfo{}, false
-	}
-	return l.prev.Holder, true
-}
-
-// Previous returns the stale holder this lock was taken over from, with
-// when it took the lock and last beat, or nil.
-func (l *sqliteLock) Previous() *LockedError { return l.prev }
-
-// Lost is closed when a heartbeat finds the lock taken over by someone else
-// (this process was silent past the stale limit). The holder should stop
-// sending: another apply now believes it owns the journal.
-func (l *sqliteLock) Lost() <-chan struct{} { return l.lost }
-
-// Release stops the heartbeat and gives the lock up. It is idempotent, and
-// completes even when ctx is already cancelled (an interrupted apply must
-// still free the journal), bounded by a timeout. A lock already taken over
-// is left to its new holder.
-func (l *sqliteLock) Release(ctx context.Context) error {
-	l.once.Do(func() {
-		l.stopHeartbeat()
-		l.j.mu.Lock()
-		delete(l.j.locks, l)
-		l.j.mu.Unlock()
-		ctx, cancel := detached(ctx)
-		defer cancel()
-		err := l.j.inTx(ctx, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `DELETE FROM lock WHERE id = 1 AND token = ?`, l.token)
-			return err
-		})
-		if err != nil {
-			l.relErr = fmt.Errorf("journal: release lock: %w", err)
-		}
+// release frees the lock while it carries token, even when ctx is
+// cancelled.
+func (j *SQLite) release(ctx context.Context, token string) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM lock WHERE id = 1 AND token = ?`, token)
+		return err
 	})
-	return l.relErr
-}
-
-// stopHeartbeat ends the heartbeat goroutine and waits for it, so no
-// refresh can race the release or the closing of the database.
-func (l *sqliteLock) stopHeartbeat() {
-	l.stop()
-	<-l.done
-}
-
-func newToken() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
+	if err != nil {
+		return fmt.Errorf("journal: release lock: %w", err)
 	}
-	return hex.EncodeToString(b[:]), nil
+	return nil
 }

@@ -127,17 +127,22 @@ func TestLockStaleTakeover(t *testing.T) {
 func TestLockHeartbeatKeepsItAlive(t *testing.T) {
 	ctx := context.Background()
 	clock := newFakeClock()
-	j1, j2 := twoJournals(t, WithClock(clock.Now), WithHeartbeat(5*time.Millisecond))
+	// The test hands the heartbeat its ticks: with a wall-clock ticker, a
+	// beat could land between the clock's move and the second Lock (a
+	// loaded machine), and the refusal would name a later beat.
+	ticks := make(chan time.Time)
+	j1, j2 := twoJournals(t, WithClock(clock.Now), WithHeartbeatTicks(ticks))
 
 	l, err := j1.Lock(ctx, holderA)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Release(ctx)
-	// Move the clock on and wait (no deadline on speed beyond the test's
-	// own timeout) until a heartbeat has written the new time.
+	// Move the clock on, beat once, and wait (no deadline on speed beyond
+	// the test's own timeout) until the beat has written the new time.
 	clock.Advance(10 * time.Minute)
 	beatAt := clock.Now()
+	ticks <- beatAt
 	for {
 		var beat int64
 		if err := j2.r.QueryRowContext(ctx, `SELECT beat FROM lock`).Scan(&beat); err != nil {
@@ -303,12 +308,51 @@ func TestCloseStopsHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-l.(*sqliteLock).done:
+	case <-l.(*HeldLock).done:
 	default:
 		t.Fatal("heartbeat still running after Close")
 	}
 	// Releasing after Close reports the closed database, without hanging.
 	if err := l.Release(ctx); err == nil {
 		t.Error("Release after Close succeeded")
+	}
+}
+
+// TestLockPolicyReason: the policy says why it judged a lock free, a gone
+// process first (the surer news), and refuses a live, beating holder or
+// its own process.
+func TestLockPolicyReason(t *testing.T) {
+	now := newFakeClock().Now()
+	p := LockPolicy{StaleAfter: DefaultStaleAfter, Alive: func(pid int) bool { return pid != 4242 }}
+	held := func(host string, pid int, silent time.Duration) *LockedError {
+		return &LockedError{Holder: LockInfo{Host: host, PID: pid}, LastBeat: now.Add(-silent)}
+	}
+	me := LockInfo{Host: "h", PID: 5000}
+	for _, tc := range []struct {
+		name string
+		cur  *LockedError
+		want TakeoverReason
+	}{
+		{"live and beating", held("h", 77, time.Second), 0},
+		{"dead pid on this host", held("h", 4242, time.Second), TakeoverProcessGone},
+		{"dead pid, silent too", held("h", 4242, time.Hour), TakeoverProcessGone},
+		{"dead pid on another host, beating", held("other", 4242, time.Second), 0},
+		{"another host, silent", held("other", 4242, DefaultStaleAfter), TakeoverStale},
+		{"live, silent", held("h", 77, DefaultStaleAfter), TakeoverStale},
+		{"this very process", held("h", 5000, time.Second), 0},
+	} {
+		if got := p.TakeOver(tc.cur, me, now); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+		prev, err := p.Decide(tc.cur, me, now)
+		if tc.want == 0 && (err == nil || prev != nil) {
+			t.Errorf("%s: Decide = %v, %v, want the holder as error", tc.name, prev, err)
+		}
+		if tc.want != 0 && (err != nil || prev == nil || prev.Reason != tc.want || tc.cur.Reason != 0) {
+			t.Errorf("%s: Decide = %+v, %v, want a copy with reason %v", tc.name, prev, err, tc.want)
+		}
+	}
+	if prev, err := p.Decide(nil, me, now); prev != nil || err != nil {
+		t.Errorf("Decide on a free lock = %v, %v", prev, err)
 	}
 }

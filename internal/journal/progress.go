@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,10 +30,24 @@ func (j *SQLite) MarkSent(ctx context.Context, runID int64, opIDs []string) erro
 	if err != nil {
 		return fmt.Errorf("journal: mark sent: %w", err)
 	}
+	// Checked before the transaction, so a bad id cannot roll back the
+	// results queued ahead of the mark.
+	if err := j.results.Check(ctx, runID, ids); err != nil {
+		return fmt.Errorf("journal: mark sent: %w", err)
+	}
 	now := nanos(j.now())
+	staged, done, err := j.results.Take(runID, ids)
+	if err != nil {
+		return fmt.Errorf("journal: mark sent: %w", err)
+	}
 	// One statement for the whole batch: with the pure-Go driver each
-	// execution costs more than the row updates themselves.
+	// execution costs more than the row updates themselves. The results
+	// queued since the last commit go first, in the same transaction
+	// (behind.go): one commit, one sync for both.
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := j.writeStaged(ctx, tx, staged); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE ops SET state = 'sent', attempts = attempts + 1, updated_at = ?
 			WHERE run_id = ? AND op_id IN (SELECT value FROM json_each(?))`, now, runID, string(list))
 		if err != nil {
@@ -40,26 +55,97 @@ func (j *SQLite) MarkSent(ctx context.Context, runID int64, opIDs []string) erro
 		}
 		return allOps(ctx, tx, res, runID, ids)
 	})
+	done(err)
 	if err != nil {
 		return fmt.Errorf("journal: mark sent: %w", err)
 	}
 	return nil
 }
 
-// Record implements Lifecycle. It completes even when ctx is already
-// cancelled, bounded by a timeout: an answer the vendor gave must reach the
-// journal, or the rerun would have to check those numbers again.
+// Record implements Lifecycle. The batch is checked at once (an unknown
+// id or state is an error and changes nothing) and written behind the
+// executor, in one transaction, by the next MarkSent or in the background
+// (behind.go argues why that is safe). It completes even when ctx is
+// already cancelled: an answer the vendor gave must reach the journal.
 func (j *SQLite) Record(ctx context.Context, runID int64, updates []plan.OpUpdate) error {
 	if len(updates) == 0 {
 		return nil
 	}
 	ctx, cancel := detached(ctx)
 	defer cancel()
-	err := j.inTx(ctx, func(tx *sql.Tx) error { return j.recordTx(ctx, tx, runID, updates) })
-	if err != nil {
+	if err := j.results.Record(ctx, runID, updates); err != nil {
 		return fmt.Errorf("journal: record: %w", err)
 	}
 	return nil
+}
+
+// writeStaged applies queued results inside tx, in order.
+func (j *SQLite) writeStaged(ctx context.Context, tx *sql.Tx, staged []Staged) error {
+	for _, st := range staged {
+		if err := j.recordTx(ctx, tx, st.RunID, st.Updates); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeResults is the result queue's background write: one transaction
+// that does not wait for the disk. The connection is held for it, so
+// synchronous=NORMAL covers this commit only: in WAL mode NORMAL skips the
+// sync at commit (the next FULL commit, a MarkSent, syncs the WAL up to
+// and including these frames) but still syncs at checkpoints, so the file
+// stays consistent; only these results could be lost, by a crash of the
+// host, and they are then journaled as sent (behind.go).
+func (j *SQLite) writeResults(ctx context.Context, staged []Staged) (err error) {
+	conn, err := j.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if j.opts.sync != "NORMAL" {
+		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+			return err
+		}
+		defer func() {
+			if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = `+j.opts.sync); rerr != nil {
+				// A connection left without its syncs must not serve a
+				// MarkSent: drop it; the pool opens a new one (FULL, from
+				// the DSN).
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+				err = errors.Join(err, rerr)
+			}
+		}()
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := j.writeStaged(ctx, tx, staged); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// opIDs returns a run's operation ids, for the result queue's checks.
+func (j *SQLite) opIDs(ctx context.Context, runID int64) ([]string, error) {
+	rows, err := j.r.QueryContext(ctx, `SELECT op_id FROM ops WHERE run_id = ?`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // recordTx applies updates inside tx: each operation's new state, its

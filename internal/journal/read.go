@@ -15,6 +15,9 @@ const runCols = `id, started_at, finished_at, csv_path, csv_digest, plan_digest,
 // Run returns one run with its plan and per-state counts. An unknown id
 // gives an error wrapping ErrNoRun.
 func (j *SQLite) Run(ctx context.Context, id int64) (*Run, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	rows, err := j.r.QueryContext(ctx, `SELECT `+runCols+`, plan FROM runs WHERE id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("journal: run %d: %w", id, err)
@@ -35,6 +38,9 @@ func (j *SQLite) Run(ctx context.Context, id int64) (*Run, error) {
 // Runs returns up to limit runs, newest first, with per-state counts and
 // without their plans. A limit of 0 or less means all.
 func (j *SQLite) Runs(ctx context.Context, limit int) ([]Run, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
@@ -52,48 +58,11 @@ func (j *SQLite) Runs(ctx context.Context, limit int) ([]Run, error) {
 	return runs, nil
 }
 
+// scanRuns reads runs rows (ScanRuns: times in Unix nanoseconds) and
+// closes them.
 func scanRuns(rows *sql.Rows, withPlan bool) ([]Run, error) {
 	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		var (
-			r                     Run
-			started               int64
-			finished              sql.NullInt64
-			args, header, summary string
-			dest                  = []any{&r.ID, &started, &finished, &r.CSVPath, &r.CSVDigest, &r.PlanDigest,
-				&args, &header, &r.Outcome, &summary, &r.Resumes}
-		)
-		if withPlan {
-			dest = append(dest, &r.Plan)
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-		if withPlan {
-			p, err := DecompressPlan(r.Plan)
-			if err != nil {
-				return nil, fmt.Errorf("run %d: %w", r.ID, err)
-			}
-			r.Plan = p
-		}
-		r.StartedAt = fromNanos(started)
-		if finished.Valid {
-			t := fromNanos(finished.Int64)
-			r.FinishedAt = &t
-		}
-		if err := json.Unmarshal([]byte(args), &r.Args); err != nil {
-			return nil, fmt.Errorf("run %d: decode args: %w", r.ID, err)
-		}
-		if err := json.Unmarshal([]byte(header), &r.Header); err != nil {
-			return nil, fmt.Errorf("run %d: decode header: %w", r.ID, err)
-		}
-		if err := json.Unmarshal([]byte(summary), &r.Summary); err != nil {
-			return nil, fmt.Errorf("run %d: decode summary: %w", r.ID, err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return ScanRuns(rows, withPlan, fromNanos)
 }
 
 // fillCounts sets Counts on each run with one grouped query over the
@@ -102,40 +71,27 @@ func (j *SQLite) fillCounts(ctx context.Context, runs []Run) error {
 	if len(runs) == 0 {
 		return nil
 	}
-	idx := make(map[int64]*Run, len(runs))
 	lo, hi := runs[0].ID, runs[0].ID
-	for i := range runs {
-		r := &runs[i]
-		r.Counts = map[string]int{}
-		for _, s := range allStates {
-			r.Counts[string(s)] = 0
-		}
-		idx[r.ID] = r
+	for _, r := range runs {
 		lo, hi = min(lo, r.ID), max(hi, r.ID)
 	}
+	idx := CountsByRun(runs)
 	rows, err := j.r.QueryContext(ctx, `SELECT run_id, state, count(*) FROM ops WHERE run_id BETWEEN ? AND ? GROUP BY run_id, state`, lo, hi)
 	if err != nil {
 		return fmt.Errorf("count operations: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var (
-			id    int64
-			state string
-			n     int
-		)
-		if err := rows.Scan(&id, &state, &n); err != nil {
-			return fmt.Errorf("count operations: %w", err)
-		}
-		if r, ok := idx[id]; ok {
-			r.Counts[state] = n
-		}
+	if err := ScanCounts(rows, idx); err != nil {
+		return fmt.Errorf("count operations: %w", err)
 	}
-	return rows.Err()
+	return nil
 }
 
 // Ops returns a run's operations with their progress, in the plan's order.
 func (j *SQLite) Ops(ctx context.Context, runID int64) ([]plan.OpRecord, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	var out []plan.OpRecord
 	err := j.scanOps(ctx, runID, false, func(rec plan.OpRecord, _ []string) {
 		out = append(out, rec)
@@ -151,6 +107,9 @@ func (j *SQLite) Ops(ctx context.Context, runID int64) ([]plan.OpRecord, error) 
 // operation and a skipped dependent appears twice, with the same record;
 // writing rows back should keep one per CSV line.
 func (j *SQLite) FailedOps(ctx context.Context, runID int64) ([]FailedOp, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	var out []FailedOp
 	err := j.scanOps(ctx, runID, true,
 		func(rec plan.OpRecord, csv []string) {
@@ -164,6 +123,9 @@ func (j *SQLite) FailedOps(ctx context.Context, runID int64) ([]FailedOp, error)
 
 // CSVHeader returns the CSV header row stored with a run.
 func (j *SQLite) CSVHeader(ctx context.Context, runID int64) ([]string, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	var header string
 	err := j.r.QueryRowContext(ctx, `SELECT header FROM runs WHERE id = ?`, runID).Scan(&header)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -191,51 +153,13 @@ func (j *SQLite) scanOps(ctx context.Context, runID int64, failedOnly bool, fn f
 	if err != nil {
 		return err
 	}
-	type progress struct {
-		seq int64
-		id  string
-		rec plan.OpRecord
-	}
-	var ps []progress
-	for rows.Next() {
-		var (
-			p       progress
-			state   string
-			updated int64
-		)
-		if err := rows.Scan(&p.seq, &p.id, &state, &p.rec.Attempts, &p.rec.Ref, &p.rec.LastError, &updated); err != nil {
-			_ = rows.Close()
-			return err
-		}
-		p.rec.State = plan.OpState(state)
-		p.rec.UpdatedAt = fromNanos(updated)
-		ps = append(ps, p)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+	ps, err := ScanProgress[string](rows, fromNanos)
+	if err := errors.Join(err, rows.Close()); err != nil {
 		return err
 	}
-	var (
-		loaded = int64(-1)
-		ops    []plan.Op
-		recs   [][]string
-	)
-	for _, p := range ps {
-		if c := p.seq / ChunkSize; c != loaded {
-			var data []byte
-			if err := j.r.QueryRowContext(ctx, `SELECT data FROM op_chunks WHERE run_id = ? AND chunk = ?`, runID, c).Scan(&data); err != nil {
-				return fmt.Errorf("read operations %d-: %w", c*ChunkSize, err)
-			}
-			if ops, recs, err = DecodeChunk(data); err != nil {
-				return err
-			}
-			loaded = c
-		}
-		k := int(p.seq % ChunkSize)
-		if k >= len(ops) || ops[k].ID != p.id {
-			return fmt.Errorf("operation %s: not where its chunk says", p.id)
-		}
-		p.rec.Op = ops[k]
-		fn(p.rec, recs[k])
-	}
-	return nil
+	return AttachBodies(ps, func(c int64) ([]byte, error) {
+		var data []byte
+		err := j.r.QueryRowContext(ctx, `SELECT data FROM op_chunks WHERE run_id = ? AND chunk = ?`, runID, c).Scan(&data)
+		return data, err
+	}, func(id string) string { return id }, fn)
 }

@@ -20,6 +20,9 @@ var (
 // pages are given back to the file system (auto_vacuum is incremental) and
 // the WAL is truncated, so the file shrinks.
 func (j *SQLite) Prune(ctx context.Context, req PruneRequest) (PruneResult, error) {
+	if err := j.results.Flush(); err != nil {
+		return PruneResult{}, fmt.Errorf("journal: %w", err)
+	}
 	var res PruneResult
 	before, err := j.fileSize(ctx)
 	if err != nil {
@@ -104,6 +107,9 @@ func (j *SQLite) fileSize(ctx context.Context) (int64, error) {
 
 // ExportRun implements Transfer.
 func (j *SQLite) ExportRun(ctx context.Context, id int64) (*RunExport, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	run, err := j.Run(ctx, id)
 	if err != nil {
 		return nil, err

@@ -12,10 +12,14 @@ import (
 
 // Start implements Lifecycle.
 func (j *SQLite) Start(ctx context.Context, nr NewRun) (*Active, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	id, err := j.start(ctx, nr)
 	if err != nil {
 		return nil, err
 	}
+	j.results.Known(id, OpIDs(nr.Ops))
 	ops, err := j.Ops(ctx, id)
 	if err != nil {
 		return nil, err
@@ -203,6 +207,9 @@ func (j *SQLite) resetFailed(ctx context.Context, runID int64) (int, error) {
 // Resume implements Lifecycle. Its steps are separate transactions; the
 // caller's apply lock keeps other applies out between them.
 func (j *SQLite) Resume(ctx context.Context, in ResumeRequest) (Resumption, error) {
+	if err := j.results.Flush(); err != nil {
+		return Resumption{}, fmt.Errorf("journal: %w", err)
+	}
 	var out Resumption
 	run, found, err := j.findUnfinished(ctx, in.CSVDigest, in.PlanDigest)
 	if err != nil || !found {
@@ -231,12 +238,16 @@ func (j *SQLite) Resume(ctx context.Context, in ResumeRequest) (Resumption, erro
 	if err := j.resumeRun(ctx, run.ID); err != nil {
 		return out, err
 	}
+	j.results.Known(run.ID, RecordIDs(ops))
 	out.Run = &Active{ID: run.ID, Resumed: true, Plan: run.Plan, Ops: ops}
 	return out, nil
 }
 
 // LastFailed implements Lifecycle.
 func (j *SQLite) LastFailed(ctx context.Context, csvDigest, planDigest string) (int64, []plan.OpRecord, error) {
+	if err := j.results.Flush(); err != nil {
+		return 0, nil, fmt.Errorf("journal: %w", err)
+	}
 	if csvDigest == "" && planDigest == "" {
 		return 0, nil, nil
 	}

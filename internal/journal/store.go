@@ -92,8 +92,12 @@ type Lifecycle interface {
 	// Record stores one batch's results in one transaction: each
 	// operation's new state, its error text (cleared when empty) and, when
 	// not empty, its vendor reference. An unknown id or an invalid state
-	// changes nothing and is an error; for an id given twice the last
-	// update counts. It completes even when ctx is cancelled.
+	// changes nothing and is an error, returned at once; for an id given
+	// twice the last update counts. The transaction may commit after
+	// Record returns, without waiting for the disk (written behind the
+	// executor, ResultQueue): every later read, Finish and MarkSent sees
+	// it, and a later MarkSent of one of its operations commits after it.
+	// It completes even when ctx is cancelled.
 	Record(ctx context.Context, runID int64, updates []plan.OpUpdate) error
 
 	// Finish closes a run with its outcome and summary counts and, in the

@@ -26,6 +26,9 @@ type Options struct {
 	Now func() time.Time
 	// Heartbeat is the lock refresh interval; 0 is the default.
 	Heartbeat time.Duration
+	// Ticks, when not nil, replaces the interval: a held lock refreshes
+	// at each value received, so a test knows when beats happen.
+	Ticks <-chan time.Time
 	// Alive is the same-host process check; nil disables the shortcut.
 	Alive func(pid int) bool
 }
@@ -722,6 +725,9 @@ func testLockStaleTakeover(t *testing.T, open Opener) {
 	if !took || prev != holderA || l2.Previous() == nil || !l2.Previous().Since.Equal(NewClock().Now()) {
 		t.Errorf("TookOver = %+v %v, Previous %+v", prev, took, l2.Previous())
 	}
+	if r := l2.Previous().Reason; r != journal.TakeoverStale {
+		t.Errorf("Previous().Reason = %v, want %v", r, journal.TakeoverStale)
+	}
 	// The old holder's Release leaves the new holder's lock alone.
 	if err := l1.Release(ctx); err != nil {
 		t.Fatal(err)
@@ -735,35 +741,50 @@ func testLockStaleTakeover(t *testing.T, open Opener) {
 func testLockHeartbeat(t *testing.T, open Opener) {
 	ctx := context.Background()
 	clock := NewClock()
-	j1 := open(t, Options{Now: clock.Now, Heartbeat: 5 * time.Millisecond})
+	ticks := make(chan time.Time)
+	j1 := open(t, Options{Now: clock.Now, Ticks: ticks})
 	j2 := open(t, Options{Now: clock.Now, Heartbeat: time.Hour})
 	l, err := j1.Lock(ctx, holderA)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Release(ctx)
-	// Three minutes in one-minute steps, each time waiting (bounded only
-	// by the test's timeout) until a heartbeat has written the new time: a
-	// refused Lock reports the last beat. The lease (two minutes) is long
+	// Three minutes in one-minute steps, each with one beat: the test
+	// hands the heartbeat its tick, then waits (bounded only by the test's
+	// timeout) until the beat is written. The lease (two minutes) is long
 	// past since the lock was taken, but never since the last beat.
+	var beatAt time.Time
 	for range 3 {
 		clock.Advance(time.Minute)
-		beatAt := clock.Now()
+		beatAt = clock.Now()
+		ticks <- beatAt
 		for {
-			_, err := j2.Lock(ctx, holderB)
-			var le *journal.LockedError
-			if err == nil {
-				t.Fatal("took over a lock whose holder is heart-beating")
-			}
-			if !errors.As(err, &le) {
-				t.Fatal(err)
-			}
+			le := mustBeLocked(t, j2)
 			if le.LastBeat.Equal(beatAt) {
 				break
 			}
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(time.Millisecond)
 		}
 	}
+	// No tick, no beat: a minute later the refusal names the same beat.
+	clock.Advance(time.Minute)
+	if le := mustBeLocked(t, j2); !le.LastBeat.Equal(beatAt) {
+		t.Errorf("LastBeat %v, want %v", le.LastBeat, beatAt)
+	}
+}
+
+// mustBeLocked tries the lock as holder B and returns the refusal.
+func mustBeLocked(t *testing.T, j journal.Store) *journal.LockedError {
+	t.Helper()
+	_, err := j.Lock(context.Background(), holderB)
+	var le *journal.LockedError
+	if err == nil {
+		t.Fatal("took over a lock whose holder is heart-beating")
+	}
+	if !errors.As(err, &le) {
+		t.Fatal(err)
+	}
+	return le
 }
 
 func testLockLost(t *testing.T, open Opener) {
@@ -810,6 +831,9 @@ func testLockDeadProcess(t *testing.T, open Opener) {
 	}
 	if prev, took := l2.TookOver(); !took || prev.PID != 4242 {
 		t.Errorf("TookOver = %+v %v", prev, took)
+	}
+	if r := l2.Previous().Reason; r != journal.TakeoverProcessGone {
+		t.Errorf("Previous().Reason = %v, want %v (the lease has not run out)", r, journal.TakeoverProcessGone)
 	}
 	_ = l2.Release(ctx)
 	// A live holder on the same host keeps its lock.

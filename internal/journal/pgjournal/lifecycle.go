@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/plan"
@@ -17,10 +18,14 @@ import (
 // COPY, the fastest way into PostgreSQL) and the carried updates in one
 // transaction.
 func (j *Journal) Start(ctx context.Context, nr journal.NewRun) (*journal.Active, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	id, err := j.start(ctx, nr)
 	if err != nil {
 		return nil, err
 	}
+	j.results.Known(id, journal.OpIDs(nr.Ops))
 	ops, err := j.Ops(ctx, id)
 	if err != nil {
 		return nil, err
@@ -110,6 +115,9 @@ func insertOps(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, ops [
 // applies out; the steps share one transaction anyway, so a Resume cut
 // short leaves the run as it found it.
 func (j *Journal) Resume(ctx context.Context, in journal.ResumeRequest) (journal.Resumption, error) {
+	if err := j.results.Flush(); err != nil {
+		return journal.Resumption{}, fmt.Errorf("journal: %w", err)
+	}
 	var out journal.Resumption
 	if in.CSVDigest == "" && in.PlanDigest == "" {
 		return out, nil
@@ -183,12 +191,16 @@ func (j *Journal) Resume(ctx context.Context, in journal.ResumeRequest) (journal
 	if err != nil {
 		return out, fmt.Errorf("journal: resume run %d: %w", runID, err)
 	}
+	j.results.Known(runID, journal.RecordIDs(ops))
 	out.Run = &journal.Active{ID: runID, Resumed: true, Plan: p, Ops: ops}
 	return out, nil
 }
 
 // LastFailed implements journal.Lifecycle.
 func (j *Journal) LastFailed(ctx context.Context, csvDigest, planDigest string) (int64, []plan.OpRecord, error) {
+	if err := j.results.Flush(); err != nil {
+		return 0, nil, fmt.Errorf("journal: %w", err)
+	}
 	if csvDigest == "" && planDigest == "" {
 		return 0, nil, nil
 	}
@@ -214,8 +226,8 @@ func (j *Journal) LastFailed(ctx context.Context, csvDigest, planDigest string) 
 	return id, failed, nil
 }
 
-// MarkSent implements journal.Lifecycle: one statement, committed (with the
-// server's synchronous_commit, on by default) before it returns.
+// MarkSent implements journal.Lifecycle: committed (with the server's
+// synchronous_commit, on by default) before it returns.
 func (j *Journal) MarkSent(ctx context.Context, runID int64, opIDs []string) error {
 	if len(opIDs) == 0 {
 		return nil
@@ -228,60 +240,128 @@ func (j *Journal) MarkSent(ctx context.Context, runID int64, opIDs []string) err
 			ids = append(ids, id)
 		}
 	}
-	now := j.now()
-	// One statement, committed on its own: one round trip and one WAL
-	// flush before the request may go out. Its guard updates every id or,
-	// when one is not the run's, none.
-	tag, err := j.pool.Exec(ctx, markSentSQL, now, runID, opKeys(ids))
-	if err == nil && tag.RowsAffected() != int64(len(ids)) {
-		err = allOps(ctx, j.pool, tag.RowsAffected(), runID, ids)
+	// Checked before anything is sent, so a bad id cannot fail the
+	// results queued ahead of the mark.
+	if err := j.results.Check(ctx, runID, ids); err != nil {
+		return fmt.Errorf("journal: mark sent: %w", err)
 	}
+	staged, done, err := j.results.Take(runID, ids)
+	if err != nil {
+		return fmt.Errorf("journal: mark sent: %w", err)
+	}
+	// One round trip, one implicit transaction, one WAL flush before the
+	// request may go out: the results queued since the last commit
+	// (journal/behind.go), then the mark, whose guard updates every id or,
+	// when one is not the run's, none.
+	b := &pgx.Batch{}
+	if err := queueResults(b, j.now(), staged); err != nil {
+		done(err)
+		return fmt.Errorf("journal: mark sent: %w", err)
+	}
+	b.Queue(markSentSQL, j.now(), runID, opKeys(ids))
+	tags, err := runBatch(ctx, j.pool, b)
+	if err == nil {
+		err = checkResults(ctx, j.pool, staged, tags)
+	}
+	if err == nil && tags[len(tags)-1].RowsAffected() != int64(len(ids)) {
+		err = allOps(ctx, j.pool, tags[len(tags)-1].RowsAffected(), runID, ids)
+	}
+	done(err)
 	if err != nil {
 		return fmt.Errorf("journal: mark sent: %w", err)
 	}
 	return nil
 }
 
-// Record implements journal.Lifecycle. It completes even when ctx is
-// already cancelled, bounded by a timeout. Its commit does not wait for
-// the server's WAL flush (see inside); MarkSent's does.
+// Record implements journal.Lifecycle. The batch is checked at once (an
+// unknown id or state is an error and changes nothing) and written behind
+// the executor by the next MarkSent or in the background
+// (journal/behind.go). It completes even when ctx is already cancelled.
 func (j *Journal) Record(ctx context.Context, runID int64, updates []plan.OpUpdate) error {
 	if len(updates) == 0 {
 		return nil
 	}
 	ctx, cancel := detached(ctx)
 	defer cancel()
-	now := j.now()
-	args, ids, err := recordArgs(now, runID, updates)
-	if err != nil {
+	if err := j.results.Record(ctx, runID, updates); err != nil {
 		return fmt.Errorf("journal: record: %w", err)
 	}
-	// The results need not wait for the server's disk: if the server
-	// crashed before writing them, the operations would still be journaled
-	// as sent (MarkSent waits for the disk), and a rerun checks sent
-	// operations against the live state before sending anything again. A
-	// killed numsync loses nothing either way: the server has the commit.
-	// Both statements go in one round trip and one implicit transaction,
-	// to whose end set_config(..., true) is local.
+	return nil
+}
+
+// writeResults is the result queue's background write. The results need
+// not wait for the server's disk: if the server crashed before writing
+// them, the operations would still be journaled as sent (MarkSent waits
+// for the disk, and the server flushes its WAL in order, so a later mark
+// never survives an earlier result), and a rerun checks sent operations
+// against the live state before sending anything again. A killed numsync
+// loses only what was queued, with the same outcome. All statements go in
+// one round trip and one implicit transaction, to whose end
+// set_config(..., true) is local.
+func (j *Journal) writeResults(ctx context.Context, staged []journal.Staged) error {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
-	b.Queue(recordSQL, args...)
-	br := j.pool.SendBatch(ctx, b)
-	_, err = br.Exec()
-	var tag pgconn.CommandTag
-	if err == nil {
-		tag, err = br.Exec()
+	if err := queueResults(b, j.now(), staged); err != nil {
+		return err
+	}
+	tags, err := runBatch(ctx, j.pool, b)
+	if err != nil {
+		return err
+	}
+	return checkResults(ctx, j.pool, staged, tags[1:])
+}
+
+// queueResults queues recordSQL for each staged batch.
+func queueResults(b *pgx.Batch, now time.Time, staged []journal.Staged) error {
+	for _, st := range staged {
+		args, _, err := recordArgs(now, st.RunID, st.Updates)
+		if err != nil {
+			return err
+		}
+		b.Queue(recordSQL, args...)
+	}
+	return nil
+}
+
+// checkResults checks that each staged batch updated all its operations
+// (tags are their statements' results, in order).
+func checkResults(ctx context.Context, q querier, staged []journal.Staged, tags []pgconn.CommandTag) error {
+	for i, st := range staged {
+		_, ids, err := recordArgs(time.Time{}, st.RunID, st.Updates)
+		if err != nil {
+			return err
+		}
+		if tags[i].RowsAffected() != int64(len(ids)) {
+			return allOps(ctx, q, tags[i].RowsAffected(), st.RunID, ids)
+		}
+	}
+	return nil
+}
+
+// runBatch sends b and returns every statement's result, in order.
+func runBatch(ctx context.Context, pool *pgxpool.Pool, b *pgx.Batch) ([]pgconn.CommandTag, error) {
+	br := pool.SendBatch(ctx, b)
+	tags := make([]pgconn.CommandTag, 0, b.Len())
+	var err error
+	for range b.Len() {
+		var tag pgconn.CommandTag
+		if tag, err = br.Exec(); err != nil {
+			break
+		}
+		tags = append(tags, tag)
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && tag.RowsAffected() != int64(len(ids)) {
-		err = allOps(ctx, j.pool, tag.RowsAffected(), runID, ids)
-	}
-	if err != nil {
-		return fmt.Errorf("journal: record: %w", err)
-	}
-	return nil
+	return tags, err
+}
+
+// opIDs returns a run's operation ids, for the result queue's checks.
+func (j *Journal) opIDs(ctx context.Context, runID int64) ([]string, error) {
+	// The ids live in the chunks; the progress rows hold only their keys.
+	var ids []string
+	err := j.scanOps(ctx, runID, false, func(rec plan.OpRecord, _ []string) { ids = append(ids, rec.Op.ID) })
+	return ids, err
 }
 
 // recordTx applies updates inside tx (Start's carried failures).
@@ -366,6 +446,9 @@ func allOps(ctx context.Context, tx querier, n int64, runID int64, ids []string)
 // Finish implements journal.Lifecycle. It completes even when ctx is
 // already cancelled, bounded by a timeout.
 func (j *Journal) Finish(ctx context.Context, runID int64, end journal.End) error {
+	if err := j.results.Flush(); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
 	for v, n := range end.Held {
 		if n < 0 {
 			return fmt.Errorf("journal: finish run %d: negative count %d of %s", runID, n, v)

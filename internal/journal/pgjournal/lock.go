@@ -2,36 +2,22 @@ package pgjournal
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/numsync/numsync/internal/journal"
 )
 
-// pgLock is a held apply lock of a PostgreSQL journal: the lock row
-// carries its token, and a goroutine refreshes the row's beat until
-// Release.
-type pgLock struct {
-	j      *Journal
-	token  string
-	prev   *journal.LockedError // the holder taken over, or nil
-	stop   context.CancelFunc
-	done   chan struct{}
-	lost   chan struct{}
-	once   sync.Once
-	relErr error
-}
-
 // Lock implements journal.Locker. The decision is taken with the lock row
 // locked (SELECT ... FOR UPDATE), so contenders on every host sharing the
 // database queue on it and exactly one wins; the others see its token.
+// The lock row carries the winner's token, and a goroutine refreshes the
+// row's beat until Release (journal.HeldLock).
 func (j *Journal) Lock(ctx context.Context, holder journal.LockInfo) (journal.Lock, error) {
-	token, err := newToken()
+	token, err := journal.NewLockToken()
 	if err != nil {
 		return nil, fmt.Errorf("journal: lock: %w", err)
 	}
@@ -41,6 +27,7 @@ func (j *Journal) Lock(ctx context.Context, holder journal.LockInfo) (journal.Lo
 			cur         journal.LockInfo
 			curToken    string
 			since, beat *time.Time
+			held        *journal.LockedError
 		)
 		err := tx.QueryRow(ctx, `SELECT host, pid, command, token, since, beat FROM lock WHERE id = 1 FOR UPDATE`).
 			Scan(&cur.Host, &cur.PID, &cur.Command, &curToken, &since, &beat)
@@ -58,11 +45,10 @@ func (j *Journal) Lock(ctx context.Context, holder journal.LockInfo) (journal.Lo
 			return err
 		}
 		if curToken != "" {
-			held := &journal.LockedError{Holder: cur, Since: utc(since), LastBeat: utc(beat)}
-			if !j.opts.lock.CanTakeOver(held, holder, now) {
-				return held
-			}
-			prev = held
+			held = &journal.LockedError{Holder: cur, Since: utc(since), LastBeat: utc(beat)}
+		}
+		if prev, err = j.opts.lock.Decide(held, holder, now); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE lock SET host = $1, pid = $2, command = $3, token = $4, since = $5, beat = $5 WHERE id = 1`,
 			holder.Host, holder.PID, holder.Command, token, now)
@@ -77,16 +63,13 @@ func (j *Journal) Lock(ctx context.Context, holder journal.LockInfo) (journal.Lo
 		}
 		return nil, fmt.Errorf("journal: lock: %w", err)
 	}
-	hbCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	l := &pgLock{j: j, token: token, prev: prev, stop: stop, done: make(chan struct{}), lost: make(chan struct{})}
-	j.mu.Lock()
-	if j.locks == nil {
-		j.locks = map[*pgLock]struct{}{}
-	}
-	j.locks[l] = struct{}{}
-	j.mu.Unlock()
-	go l.heartbeat(hbCtx)
-	return l, nil
+	return j.locks.Start(ctx, journal.Lease{
+		Previous: prev,
+		Every:    j.opts.heartbeat,
+		Ticks:    j.opts.beats,
+		Beat:     func(ctx context.Context) (bool, error) { return j.beat(ctx, token) },
+		Release:  func(ctx context.Context) error { return j.release(ctx, token) },
+	}), nil
 }
 
 // lockNow is the time lock decisions are made at: the injected clock when
@@ -112,90 +95,31 @@ func utc(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-// heartbeat refreshes the beat until stopped. A refresh that finds the row
-// no longer ours closes lost and ends; one that fails (the server briefly
-// unreachable) is tried again at the next tick.
-func (l *pgLock) heartbeat(ctx context.Context) {
-	defer close(l.done)
-	t := time.NewTicker(l.j.opts.heartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ours, err := l.beat(ctx)
-		if err == nil && !ours {
-			close(l.lost)
-			return
-		}
-	}
-}
-
-func (l *pgLock) beat(ctx context.Context) (ours bool, err error) {
+// beat refreshes the lock row's beat while it carries token.
+func (j *Journal) beat(ctx context.Context, token string) (ours bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	var tag int64
-	if l.j.opts.fakeClock {
-		ct, err := l.j.pool.Exec(ctx, `UPDATE lock SET beat = $1 WHERE id = 1 AND token = $2`, l.j.now(), l.token)
-		if err != nil {
-			return false, err
-		}
-		tag = ct.RowsAffected()
+	var ct pgconn.CommandTag
+	if j.opts.fakeClock {
+		ct, err = j.pool.Exec(ctx, `UPDATE lock SET beat = $1 WHERE id = 1 AND token = $2`, j.now(), token)
 	} else {
-		ct, err := l.j.pool.Exec(ctx, `UPDATE lock SET beat = clock_timestamp() WHERE id = 1 AND token = $1`, l.token)
-		if err != nil {
-			return false, err
-		}
-		tag = ct.RowsAffected()
+		ct, err = j.pool.Exec(ctx, `UPDATE lock SET beat = clock_timestamp() WHERE id = 1 AND token = $1`, token)
 	}
-	return tag == 1, nil
-}
-
-// TookOver implements journal.Lock.
-func (l *pgLock) TookOver() (journal.LockInfo, bool) {
-	if l.prev == nil {
-		return journal.LockInfo{}, false
+	if err != nil {
+		return false, err
 	}
-	return l.prev.Holder, true
+	return ct.RowsAffected() == 1, nil
 }
 
-// Previous implements journal.Lock.
-func (l *pgLock) Previous() *journal.LockedError { return l.prev }
-
-// Lost implements journal.Lock.
-func (l *pgLock) Lost() <-chan struct{} { return l.lost }
-
-// Release implements journal.Lock: the row is freed only while it still
-// carries this lock's token.
-func (l *pgLock) Release(ctx context.Context) error {
-	l.once.Do(func() {
-		l.stopHeartbeat()
-		l.j.mu.Lock()
-		delete(l.j.locks, l)
-		l.j.mu.Unlock()
-		ctx, cancel := detached(ctx)
-		defer cancel()
-		_, err := l.j.pool.Exec(ctx, `UPDATE lock SET host = '', pid = 0, command = '', token = '', since = NULL, beat = NULL
-			WHERE id = 1 AND token = $1`, l.token)
-		if err != nil {
-			l.relErr = fmt.Errorf("journal: release lock: %w", err)
-		}
-	})
-	return l.relErr
-}
-
-// stopHeartbeat ends the heartbeat goroutine and waits for it.
-func (l *pgLock) stopHeartbeat() {
-	l.stop()
-	<-l.done
-}
-
-func newToken() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
+// release frees the lock row while it still carries token, even when ctx
+// is cancelled.
+func (j *Journal) release(ctx context.Context, token string) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	_, err := j.pool.Exec(ctx, `UPDATE lock SET host = '', pid = 0, command = '', token = '', since = NULL, beat = NULL
+		WHERE id = 1 AND token = $1`, token)
+	if err != nil {
+		return fmt.Errorf("journal: release lock: %w", err)
 	}
-	return hex.EncodeToString(b[:]), nil
+	return nil
 }

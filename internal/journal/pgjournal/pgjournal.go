@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -69,14 +68,15 @@ type Journal struct {
 	display string // the URL without its password
 	opts    options
 
-	mu    sync.Mutex
-	locks map[*pgLock]struct{} // held locks, whose heartbeats Close stops
+	locks   journal.HeldLocks    // held locks, whose heartbeats Close stops
+	results *journal.ResultQueue // results written behind the executor
 }
 
 type options struct {
 	now       func() time.Time
 	fakeClock bool // now was given: use it for the lock too
 	heartbeat time.Duration
+	beats     <-chan time.Time
 	lock      journal.LockPolicy
 }
 
@@ -102,6 +102,12 @@ func WithHeartbeat(d time.Duration) Option {
 			o.heartbeat = d
 		}
 	}
+}
+
+// WithHeartbeatTicks makes a held lock refresh at each value received from
+// ticks instead of every heartbeat interval (journal.WithHeartbeatTicks).
+func WithHeartbeatTicks(ticks <-chan time.Time) Option {
+	return func(o *options) { o.beats = ticks }
 }
 
 // WithStaleAfter sets how long a holder may stay silent before its lock is
@@ -154,6 +160,7 @@ func Open(ctx context.Context, rawURL string, opt ...Option) (*Journal, error) {
 		return nil, fmt.Errorf("journal: open %s: %w", display, err)
 	}
 	j := &Journal{pool: pool, display: display, opts: o}
+	j.results = journal.NewResultQueue(j.writeResults, j.opIDs)
 	if err := j.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", display, err)
@@ -167,14 +174,12 @@ func (j *Journal) String() string { return j.display }
 // Close stops the heartbeats of locks still held (without releasing them)
 // and closes the connections.
 func (j *Journal) Close() error {
-	j.mu.Lock()
-	held := j.locks
-	j.locks = nil
-	j.mu.Unlock()
-	for l := range held {
-		l.stopHeartbeat()
-	}
+	err := j.results.Flush()
+	j.locks.StopAll()
 	j.pool.Close()
+	if err != nil {
+		return fmt.Errorf("journal: close: %w", err)
+	}
 	return nil
 }
 

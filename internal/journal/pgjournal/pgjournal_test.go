@@ -33,6 +33,9 @@ func factory(t testing.TB) journaltest.Opener {
 		if o.Heartbeat > 0 {
 			opts = append(opts, pgjournal.WithHeartbeat(o.Heartbeat))
 		}
+		if o.Ticks != nil {
+			opts = append(opts, pgjournal.WithHeartbeatTicks(o.Ticks))
+		}
 		j, err := pgjournal.Open(context.Background(), url, opts...)
 		if err != nil {
 			t.Fatalf("Open: %v", err)

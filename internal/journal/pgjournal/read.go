@@ -17,6 +17,9 @@ const runCols = `id, started_at, finished_at, csv_path, csv_digest, plan_digest,
 // Run implements journal.Reader. An unknown id gives an error wrapping
 // journal.ErrNoRun.
 func (j *Journal) Run(ctx context.Context, id int64) (*journal.Run, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	rows, err := j.pool.Query(ctx, `SELECT `+runCols+`, plan FROM runs WHERE id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("journal: run %d: %w", id, err)
@@ -37,6 +40,9 @@ func (j *Journal) Run(ctx context.Context, id int64) (*journal.Run, error) {
 // Runs implements journal.Reader: up to limit runs (all when limit ≤ 0),
 // newest first, without their plans.
 func (j *Journal) Runs(ctx context.Context, limit int) ([]journal.Run, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	q := `SELECT ` + runCols + ` FROM runs ORDER BY id DESC`
 	var args []any
 	if limit > 0 {
@@ -57,48 +63,10 @@ func (j *Journal) Runs(ctx context.Context, limit int) ([]journal.Run, error) {
 	return runs, nil
 }
 
+// scanRuns reads runs rows (journal.ScanRuns) and closes them.
 func scanRuns(rows pgx.Rows, withPlan bool) ([]journal.Run, error) {
 	defer rows.Close()
-	var out []journal.Run
-	for rows.Next() {
-		var (
-			r                     journal.Run
-			started               time.Time
-			finished              *time.Time
-			args, header, summary string
-			dest                  = []any{&r.ID, &started, &finished, &r.CSVPath, &r.CSVDigest, &r.PlanDigest,
-				&args, &header, &r.Outcome, &summary, &r.Resumes}
-		)
-		if withPlan {
-			dest = append(dest, &r.Plan)
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-		if withPlan {
-			p, err := journal.DecompressPlan(r.Plan)
-			if err != nil {
-				return nil, fmt.Errorf("run %d: %w", r.ID, err)
-			}
-			r.Plan = p
-		}
-		r.StartedAt = started.UTC()
-		if finished != nil {
-			t := finished.UTC()
-			r.FinishedAt = &t
-		}
-		if err := json.Unmarshal([]byte(args), &r.Args); err != nil {
-			return nil, fmt.Errorf("run %d: decode args: %w", r.ID, err)
-		}
-		if err := json.Unmarshal([]byte(header), &r.Header); err != nil {
-			return nil, fmt.Errorf("run %d: decode header: %w", r.ID, err)
-		}
-		if err := json.Unmarshal([]byte(summary), &r.Summary); err != nil {
-			return nil, fmt.Errorf("run %d: decode summary: %w", r.ID, err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return journal.ScanRuns(rows, withPlan, time.Time.UTC)
 }
 
 // fillCounts sets Counts on each run with one grouped query.
@@ -106,40 +74,27 @@ func (j *Journal) fillCounts(ctx context.Context, runs []journal.Run) error {
 	if len(runs) == 0 {
 		return nil
 	}
-	idx := make(map[int64]*journal.Run, len(runs))
 	ids := make([]int64, len(runs))
-	for i := range runs {
-		r := &runs[i]
-		r.Counts = map[string]int{}
-		for _, s := range journal.States() {
-			r.Counts[string(s)] = 0
-		}
-		idx[r.ID] = r
+	for i, r := range runs {
 		ids[i] = r.ID
 	}
+	idx := journal.CountsByRun(runs)
 	rows, err := j.pool.Query(ctx, `SELECT run_id, state, count(*) FROM ops WHERE run_id = ANY($1) GROUP BY run_id, state`, ids)
 	if err != nil {
 		return fmt.Errorf("count operations: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var (
-			id    int64
-			state string
-			n     int
-		)
-		if err := rows.Scan(&id, &state, &n); err != nil {
-			return fmt.Errorf("count operations: %w", err)
-		}
-		if r, ok := idx[id]; ok {
-			r.Counts[state] = n
-		}
+	if err := journal.ScanCounts(rows, idx); err != nil {
+		return fmt.Errorf("count operations: %w", err)
 	}
-	return rows.Err()
+	return nil
 }
 
 // Ops implements journal.Reader.
 func (j *Journal) Ops(ctx context.Context, runID int64) ([]plan.OpRecord, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	var out []plan.OpRecord
 	err := j.scanOps(ctx, runID, false, func(rec plan.OpRecord, _ []string) {
 		out = append(out, rec)
@@ -152,6 +107,9 @@ func (j *Journal) Ops(ctx context.Context, runID int64) ([]plan.OpRecord, error)
 
 // FailedOps implements journal.Reader.
 func (j *Journal) FailedOps(ctx context.Context, runID int64) ([]journal.FailedOp, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	var out []journal.FailedOp
 	err := j.scanOps(ctx, runID, true, func(rec plan.OpRecord, csv []string) {
 		out = append(out, journal.FailedOp{Record: rec, CSVRecord: csv})
@@ -164,6 +122,9 @@ func (j *Journal) FailedOps(ctx context.Context, runID int64) ([]journal.FailedO
 
 // CSVHeader implements journal.Reader.
 func (j *Journal) CSVHeader(ctx context.Context, runID int64) ([]string, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	var header string
 	err := j.pool.QueryRow(ctx, `SELECT header::text FROM runs WHERE id = $1`, runID).Scan(&header)
 	if noRows(err) {
@@ -191,53 +152,14 @@ func (j *Journal) scanOps(ctx context.Context, runID int64, failedOnly bool, fn 
 	if err != nil {
 		return err
 	}
-	type progress struct {
-		seq int32
-		key int64
-		rec plan.OpRecord
-	}
-	var ps []progress
-	for rows.Next() {
-		var (
-			p       progress
-			state   string
-			updated time.Time
-		)
-		if err := rows.Scan(&p.seq, &p.key, &state, &p.rec.Attempts, &p.rec.Ref, &p.rec.LastError, &updated); err != nil {
-			rows.Close()
-			return err
-		}
-		p.rec.State = plan.OpState(state)
-		p.rec.UpdatedAt = updated.UTC()
-		ps = append(ps, p)
-	}
+	ps, err := journal.ScanProgress[int64](rows, time.Time.UTC)
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return err
 	}
-	var (
-		loaded = int32(-1)
-		ops    []plan.Op
-		recs   [][]string
-	)
-	for _, p := range ps {
-		c := p.seq / journal.ChunkSize
-		if c != loaded {
-			var data []byte
-			if err := j.pool.QueryRow(ctx, `SELECT data FROM op_chunks WHERE run_id = $1 AND chunk = $2`, runID, c).Scan(&data); err != nil {
-				return fmt.Errorf("read operations %d-: %w", c*journal.ChunkSize, err)
-			}
-			if ops, recs, err = journal.DecodeChunk(data); err != nil {
-				return err
-			}
-			loaded = c
-		}
-		k := int(p.seq % journal.ChunkSize)
-		if k >= len(ops) || opKey(ops[k].ID) != p.key {
-			return fmt.Errorf("operation %d of run %d: its chunk holds another", p.seq, runID)
-		}
-		p.rec.Op = ops[k]
-		fn(p.rec, recs[k])
-	}
-	return nil
+	return journal.AttachBodies(ps, func(c int64) ([]byte, error) {
+		var data []byte
+		err := j.pool.QueryRow(ctx, `SELECT data FROM op_chunks WHERE run_id = $1 AND chunk = $2`, runID, c).Scan(&data)
+		return data, err
+	}, opKey, fn)
 }

@@ -21,6 +21,9 @@ var (
 // operations with them (ON DELETE CASCADE); PostgreSQL's autovacuum makes
 // the space reusable.
 func (j *Journal) Prune(ctx context.Context, req journal.PruneRequest) (journal.PruneResult, error) {
+	if err := j.results.Flush(); err != nil {
+		return journal.PruneResult{}, fmt.Errorf("journal: %w", err)
+	}
 	var res journal.PruneResult
 	err := j.inTx(ctx, func(tx pgx.Tx) error {
 		// Lock the runs table against a concurrent Start, so ranks do not
@@ -66,6 +69,9 @@ func (j *Journal) Prune(ctx context.Context, req journal.PruneRequest) (journal.
 
 // ExportRun implements journal.Transfer.
 func (j *Journal) ExportRun(ctx context.Context, id int64) (*journal.RunExport, error) {
+	if err := j.results.Flush(); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	run, err := j.Run(ctx, id)
 	if err != nil {
 		return nil, err
