@@ -61,7 +61,7 @@ func (e *env) readDesired(cfg *config.Config, path string, allowExtra bool, file
 		for _, re := range rowErrs {
 			e.rowError(path, re)
 		}
-		return nil, quietly(ExitError, fmt.Errorf("%s: %d invalid rows: nothing was sent", path, len(rowErrs)))
+		return nil, quietly(ExitError, fmt.Errorf("%s: %s: nothing was sent", path, english.Count(len(rowErrs), "invalid row")))
 	}
 	if err != nil {
 		return nil, err
