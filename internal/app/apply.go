@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/numsync/numsync/internal/english"
 	"github.com/numsync/numsync/internal/exec"
 	"github.com/numsync/numsync/internal/journal"
 	"github.com/numsync/numsync/internal/plan"
@@ -413,7 +414,11 @@ func startRun(ctx context.Context, req ApplyRequest, planDigest string, res *App
 	res.RunID = run.ID
 	if len(carried) > 0 {
 		res.CarriedFailures = len(carried)
-		req.Notice("%d operations failed for good in the previous run of this CSV and are not sent again (use --retry-failed)", len(carried))
+		verb := "are"
+		if len(carried) == 1 {
+			verb = "is"
+		}
+		req.Notice("%s failed for good in the previous run of this CSV and %s not sent again (use --retry-failed)", english.Count(len(carried), "operation"), verb)
 	}
 	return run.Ops, nil
 }

@@ -16,14 +16,14 @@ import (
 // to:
 //
 //   - The guarantee is the `sent` mark, durable before the request: a
-//     MarkSent still commits (and syncs) before it returns. When a result
-//     queued or being written names one of its operations (a retry), it
-//     first waits for the results being written and takes the queued ones
-//     into its transaction, so a result never lands after a later mark of
-//     the same operation. Otherwise the order of the two commits does not
-//     matter (either may be lost alone, see below), and the mark goes
-//     first: the results are written while the request is under way, off
-//     the executor's path.
+//     MarkSent still commits (and syncs) before it returns. It first waits
+//     for the results being written and takes the queued ones into its
+//     own transaction, ahead of its mark, so every result recorded before
+//     a request is committed (and synced) before that request goes out,
+//     and a result never lands after a later mark of the same operation.
+//     What the queue saves is the result's own commit and sync: results
+//     ride on the next mark's, or are written without a sync by the
+//     background drain when no mark comes within resultDelay.
 //   - A batch's results stay in one transaction: a queued batch is
 //     written whole, in one transaction with the batches queued with it.
 //   - A result lost in a crash (queued, or committed without a sync)
@@ -70,15 +70,6 @@ type ResultQueue struct {
 	draining bool // a background drain is scheduled or running
 	err      error
 	known    map[int64]map[string]struct{}
-	// pending counts, per operation, the queued or in-flight results
-	// that name it.
-	pending map[opRef]int
-}
-
-// opRef names one operation of one run.
-type opRef struct {
-	run int64
-	id  string
 }
 
 // resultDelay is ResultQueue's default delay: long enough for the
@@ -89,7 +80,7 @@ const resultDelay = 2 * time.Millisecond
 // NewResultQueue returns a queue that commits with write and checks ids
 // with ids.
 func NewResultQueue(write func(ctx context.Context, staged []Staged) error, ids func(ctx context.Context, runID int64) ([]string, error)) *ResultQueue {
-	q := &ResultQueue{write: write, ids: ids, delay: resultDelay, known: map[int64]map[string]struct{}{}, pending: map[opRef]int{}}
+	q := &ResultQueue{write: write, ids: ids, delay: resultDelay, known: map[int64]map[string]struct{}{}}
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
@@ -151,9 +142,6 @@ func (q *ResultQueue) Record(ctx context.Context, runID int64, updates []plan.Op
 		return q.err
 	}
 	q.queue = append(q.queue, Staged{RunID: runID, Updates: append([]plan.OpUpdate(nil), updates...)})
-	for _, u := range updates {
-		q.pending[opRef{runID, u.OpID}]++
-	}
 	if !q.draining {
 		q.draining = true
 		time.AfterFunc(q.delay, q.drain)
@@ -185,7 +173,6 @@ func (q *ResultQueue) drain() {
 
 		q.mu.Lock()
 		q.inflight = false
-		q.settle(staged)
 		if err != nil && q.err == nil {
 			q.err = fmt.Errorf("write results behind: %w", err)
 		}
@@ -194,45 +181,27 @@ func (q *ResultQueue) drain() {
 	}
 }
 
-// settle forgets the pending counts of staged batches, written or lost.
-// The caller holds q.mu.
-func (q *ResultQueue) settle(staged []Staged) {
-	for _, st := range staged {
-		for _, u := range st.Updates {
-			k := opRef{st.RunID, u.OpID}
-			if q.pending[k]--; q.pending[k] <= 0 {
-				delete(q.pending, k)
-			}
-		}
-	}
-}
-
-// Take prepares a MarkSent of ids of run runID. When no queued or
-// in-flight result names one of them, it returns no batches and the mark
-// may commit at once, alongside the results' write. Otherwise it waits for
-// the results being written and hands the caller the queued ones, to
-// commit in its own transaction ahead of its mark. done must be called
-// with the transaction's outcome; on failure the batches go back to the
-// head of the queue, to be written by the next writer.
-func (q *ResultQueue) Take(runID int64, ids []string) (staged []Staged, done func(error), err error) {
+// Take prepares a MarkSent: it waits for the results being written and
+// hands the caller the queued ones, to commit in its own transaction ahead
+// of its mark, so every result recorded before a request is committed
+// before that request goes out (SPEC §5: "a state change is committed
+// before the next request that depends on it"; the journal does not know
+// which requests depend on which results, so it treats each as depending
+// on all of them). done must be called with the transaction's outcome; on
+// failure the batches go back to the head of the queue, to be written by
+// the next writer.
+func (q *ResultQueue) Take() (staged []Staged, done func(error), err error) {
 	q.mu.Lock()
+	for q.inflight && q.err == nil {
+		q.cond.Wait()
+	}
 	if q.err != nil {
 		defer q.mu.Unlock()
 		return nil, nil, q.err
 	}
-	conflict := false
-	for _, id := range ids {
-		if q.pending[opRef{runID, id}] > 0 {
-			conflict = true
-			break
-		}
-	}
-	if !conflict {
+	if len(q.queue) == 0 {
 		q.mu.Unlock()
 		return nil, func(error) {}, nil
-	}
-	for q.inflight {
-		q.cond.Wait()
 	}
 	staged = q.queue
 	q.queue = nil
@@ -242,14 +211,13 @@ func (q *ResultQueue) Take(runID int64, ids []string) (staged []Staged, done fun
 		q.mu.Lock()
 		defer q.mu.Unlock()
 		q.inflight = false
-		if err != nil && len(staged) > 0 {
+		if err != nil {
 			q.queue = append(staged, q.queue...)
-			if !q.draining {
-				q.draining = true
-				go q.drain()
-			}
-		} else {
-			q.settle(staged)
+			// At once, not after the delay: these results were due
+			// already. A second drain beside a scheduled one is harmless
+			// (each takes the queue under the lock).
+			q.draining = true
+			go q.drain()
 		}
 		q.cond.Broadcast()
 	}, nil
@@ -260,7 +228,8 @@ func (q *ResultQueue) Take(runID int64, ids []string) (staged []Staged, done fun
 func (q *ResultQueue) Flush() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.queue) > 0 && !q.draining {
+	if len(q.queue) > 0 {
+		// Now, not when a scheduled drain's delay runs out.
 		q.draining = true
 		go q.drain()
 	}

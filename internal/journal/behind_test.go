@@ -5,14 +5,17 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/numsync/numsync/internal/plan"
 )
 
-// TestResultQueueOrder: a result queued for an operation that is then
-// marked sent again goes into the mark's own transaction, ahead of it, so
-// it can never land after the mark; a mark of other operations takes
-// nothing and need not wait; Flush returns once every result is written.
+// TestResultQueueOrder: every result queued before a mark goes into the
+// mark's own transaction, ahead of it, whichever operations the mark names
+// (the dependent of an activation as much as a retry of the same
+// operation), so no request goes out before the results it may depend on
+// are committed; a mark with nothing queued takes nothing; Flush returns
+// once every result is written.
 func TestResultQueueOrder(t *testing.T) {
 	ctx := context.Background()
 	var (
@@ -25,28 +28,44 @@ func TestResultQueueOrder(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}, func(context.Context, int64) ([]string, error) { return []string{"a", "b", "c"}, nil })
-	if err := q.Record(ctx, 1, []plan.OpUpdate{{OpID: "a", State: plan.StatePending, Error: "503"}}); err != nil {
+	// No background write before the marks: what they take is decided by
+	// the queue alone, not by how fast the machine is.
+	q.delay = time.Hour
+	if err := q.Record(ctx, 1, []plan.OpUpdate{{OpID: "a", State: plan.StateDone}}); err != nil {
 		t.Fatal(err)
 	}
-	staged, done, err := q.Take(1, []string{"b"})
-	if err != nil || len(staged) != 0 {
-		t.Fatalf("a mark of other operations took %v, %v", staged, err)
-	}
-	done(nil)
-	staged, done, err = q.Take(1, []string{"a"})
+	// "b" depends on "a": its mark carries a's result.
+	staged, done, err := q.Take()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	bg := len(written)
-	mu.Unlock()
-	if bg == 0 && (len(staged) != 1 || staged[0].Updates[0].OpID != "a") {
-		t.Fatalf("the retry's mark did not take the result ahead of it: %v", staged)
+	if len(staged) != 1 || staged[0].Updates[0].OpID != "a" {
+		t.Fatalf("the mark of a dependent did not take the result ahead of it: %v", staged)
 	}
 	done(nil)
+	staged, done, err = q.Take()
+	if err != nil || len(staged) != 0 {
+		t.Fatalf("a mark with nothing queued took %v, %v", staged, err)
+	}
+	done(nil)
+	// A retry's result, then its mark: taken ahead of it too.
+	if err := q.Record(ctx, 1, []plan.OpUpdate{{OpID: "c", State: plan.StatePending, Error: "503"}}); err != nil {
+		t.Fatal(err)
+	}
+	if staged, done, err = q.Take(); err != nil || len(staged) != 1 {
+		t.Fatalf("the retry's mark took %v, %v", staged, err)
+	}
+	// A mark whose transaction fails gives its results back: Flush writes
+	// them.
+	done(errors.New("rolled back"))
 	if err := q.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	mu.Lock()
+	if len(written) != 1 || written[0][0].Updates[0].OpID != "c" {
+		t.Errorf("after a failed mark, Flush wrote %v, want c's result", written)
+	}
+	mu.Unlock()
 	// Bad batches are refused at once and queue nothing.
 	if err := q.Record(ctx, 1, []plan.OpUpdate{{OpID: "zz", State: plan.StateDone}}); err == nil {
 		t.Error("an unknown id was queued")
@@ -70,7 +89,7 @@ func TestResultQueueFailureStops(t *testing.T) {
 	if err := q.Flush(); !errors.Is(err, boom) {
 		t.Fatalf("Flush = %v, want the write's error", err)
 	}
-	if _, _, err := q.Take(1, []string{"b"}); !errors.Is(err, boom) {
+	if _, _, err := q.Take(); !errors.Is(err, boom) {
 		t.Errorf("Take = %v, want the write's error", err)
 	}
 	if err := q.Record(ctx, 1, []plan.OpUpdate{{OpID: "b", State: plan.StateDone}}); !errors.Is(err, boom) {

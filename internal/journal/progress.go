@@ -36,7 +36,7 @@ func (j *SQLite) MarkSent(ctx context.Context, runID int64, opIDs []string) erro
 		return fmt.Errorf("journal: mark sent: %w", err)
 	}
 	now := nanos(j.now())
-	staged, done, err := j.results.Take(runID, ids)
+	staged, done, err := j.results.Take()
 	if err != nil {
 		return fmt.Errorf("journal: mark sent: %w", err)
 	}

@@ -245,7 +245,7 @@ func (j *Journal) MarkSent(ctx context.Context, runID int64, opIDs []string) err
 	if err := j.results.Check(ctx, runID, ids); err != nil {
 		return fmt.Errorf("journal: mark sent: %w", err)
 	}
-	staged, done, err := j.results.Take(runID, ids)
+	staged, done, err := j.results.Take()
 	if err != nil {
 		return fmt.Errorf("journal: mark sent: %w", err)
 	}
