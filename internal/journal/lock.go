@@ -44,10 +44,10 @@ func (e *LockedError) Error() string {
 type TakeoverReason int
 
 const (
-	// TakeoverStale: the holder has been silent (no heartbeat) past the
+	// TakeoverStale means the holder has been silent (no heartbeat) past the
 	// stale limit.
 	TakeoverStale TakeoverReason = iota + 1
-	// TakeoverProcessGone: the holder ran on the taker's host under a
+	// TakeoverProcessGone means the holder ran on the taker's host under a
 	// process id that no longer exists there (killed without releasing).
 	TakeoverProcessGone
 )

@@ -748,7 +748,7 @@ func testLockHeartbeat(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Release(ctx)
+	defer func() { _ = l.Release(ctx) }()
 	// Three minutes in one-minute steps, each with one beat: the test
 	// hands the heartbeat its tick, then waits (bounded only by the test's
 	// timeout) until the beat is written. The lease (two minutes) is long
@@ -798,13 +798,13 @@ func testLockLost(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l1.Release(ctx)
+	defer func() { _ = l1.Release(ctx) }()
 	clock.Advance(3 * time.Minute)
 	l2, err := j2.Lock(ctx, holderB)
 	if err != nil {
 		t.Fatalf("takeover: %v", err)
 	}
-	defer l2.Release(ctx)
+	defer func() { _ = l2.Release(ctx) }()
 	<-l1.Lost() // the first holder learns at its next heartbeat
 }
 
@@ -818,7 +818,7 @@ func testLockDeadProcess(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l1.Release(ctx)
+	defer func() { _ = l1.Release(ctx) }()
 	var le *journal.LockedError
 	// Another host cannot know that pid 4242 is dead: it waits the lease.
 	if _, err := j2.Lock(ctx, journal.LockInfo{Host: "other", PID: 1}); !errors.As(err, &le) {
@@ -841,7 +841,7 @@ func testLockDeadProcess(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l3.Release(ctx)
+	defer func() { _ = l3.Release(ctx) }()
 	if _, err := j2.Lock(ctx, journal.LockInfo{Host: "h", PID: 5002}); !errors.As(err, &le) {
 		t.Errorf("Lock while a live same-host holder has it = %v, want *LockedError", err)
 	}
@@ -857,7 +857,7 @@ func testLockContenders(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l0.Release(ctx)
+	defer func() { _ = l0.Release(ctx) }()
 	clock.Advance(5 * time.Minute)
 	const procs, perProc = 4, 4
 	js := make([]journal.Store, procs)
@@ -1031,12 +1031,12 @@ func CopyContract(t *testing.T, openFrom, openTo Opener) {
 			t.Errorf("run %d copied as %+v, want %+v", id, got, want)
 		}
 		wo, _ := from.Ops(ctx, id)
-		go_, err := to.Ops(ctx, id)
-		if err != nil || len(go_) != len(wo) {
-			t.Fatalf("copied ops of %d: %d, %v; want %d", id, len(go_), err, len(wo))
+		gotOps, err := to.Ops(ctx, id)
+		if err != nil || len(gotOps) != len(wo) {
+			t.Fatalf("copied ops of %d: %d, %v; want %d", id, len(gotOps), err, len(wo))
 		}
 		for i := range wo {
-			w, g := wo[i], go_[i]
+			w, g := wo[i], gotOps[i]
 			if g.Op.ID != w.Op.ID || g.State != w.State || g.Attempts != w.Attempts || g.Ref != w.Ref || g.LastError != w.LastError ||
 				!g.UpdatedAt.Truncate(time.Millisecond).Equal(w.UpdatedAt.Truncate(time.Millisecond)) {
 				t.Errorf("op %d copied as %+v, want %+v", i, g, w)
