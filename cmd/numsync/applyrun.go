@@ -110,7 +110,14 @@ func runApply(ctx context.Context, e *env, cfg *config.Config, f applyFlags, pla
 	if err != nil {
 		return nil, err
 	}
-	defer j.Close()
+	defer func() {
+		// Close writes the results still queued (journal: written behind
+		// the executor); one lost there stays `sent`, which the next run
+		// checks against the live state, so it is a warning, not a failure.
+		if err := j.Close(); err != nil {
+			e.warn(fmt.Sprintf("journal: %v", err))
+		}
+	}()
 	watched := e.watchDriftInRun(j) // notes what drift compares with (drift.go)
 	req.Journal = watched
 

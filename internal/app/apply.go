@@ -418,7 +418,11 @@ func startRun(ctx context.Context, req ApplyRequest, planDigest string, res *App
 		if len(carried) == 1 {
 			verb = "is"
 		}
-		req.Notice("%s failed for good in the previous run of this CSV and %s not sent again (use --retry-failed)", english.Count(len(carried), "operation"), verb)
+		of := "this CSV"
+		if req.Saved != nil {
+			of = "the CSV this plan was made from"
+		}
+		req.Notice("%s failed for good in the previous run of %s and %s not sent again (use --retry-failed)", english.Count(len(carried), "operation"), of, verb)
 	}
 	return run.Ops, nil
 }

@@ -162,7 +162,8 @@ type Run struct {
 // afterwards, and the Before (the live state the run's plan read) of
 // operations that failed for good, were skipped, or were left pending by
 // a stopped run. A read costs no journal write: the run's plan holds it.
-// Not learnt: a sent operation (whether the vendor acted is unknown) and
+// Not learnt: a sent operation (whether the vendor acted is unknown), a
+// move that failed once sent (it may be half done), and
 // one whose verify read back something else (neither what numsync read
 // nor what it wrote is there). It returns the runs too, for Reads.
 func Writes(ctx context.Context, j Journal, runs int) (Knowledge, []Run, error) {
@@ -189,6 +190,12 @@ func Writes(ctx context.Context, j Journal, runs int) (Knowledge, []Run, error) 
 				kn.Add(rec.Op.Vendor, rec.Op.Number, Known{State: rec.Op.After, Run: r.ID, At: at})
 			case plan.StateFailed, plan.StateSkipped, plan.StatePending:
 				if strings.HasPrefix(rec.LastError, verifyPrefix) {
+					continue
+				}
+				// A First Orion move is two steps: one that failed after
+				// it was sent may have taken the number from its old place
+				// already, so its Before is no longer what numsync knows.
+				if rec.Op.Action == plan.Move && rec.Attempts > 0 {
 					continue
 				}
 				// Read when the run's plan was made, before anything

@@ -93,6 +93,9 @@ func TestLearn(t *testing.T) {
 				// nothing is known of them.
 				{Op: plan.Op{Vendor: plan.FirstOrion, Action: plan.Move, Number: "+7", Before: plan.State{Program: "p-old"}, After: plan.State{Program: "p-new"}}, State: plan.StateSent},
 				{Op: plan.Op{Vendor: plan.OneUC, Action: plan.Update, Number: "+8", Before: plan.State{CNAM: ptr("OLD")}, After: plan.State{CNAM: ptr("NEW")}}, State: plan.StateFailed, LastError: "verify: live state differs: cnam"},
+				// A move refused after it was sent may have left its old
+				// program already (two steps at First Orion).
+				{Op: plan.Op{Vendor: plan.FirstOrion, Action: plan.Move, Number: "+9", Before: plan.State{Program: "p-old"}, After: plan.State{Program: "p-new"}}, State: plan.StateFailed, Attempts: 1, LastError: "INVALID_PROGRAM"},
 			},
 		}}
 	kn, runs, err := Writes(context.Background(), j, 20)
@@ -121,7 +124,7 @@ func TestLearn(t *testing.T) {
 	if _, ok := kn[plan.FirstOrion]["+6"]; !ok {
 		t.Error("+6 (skipped: its Before was read by run 2) was not learnt")
 	}
-	for _, n := range []string{"+7", "+8"} {
+	for _, n := range []string{"+7", "+8", "+9"} {
 		if k, ok := kn[plan.FirstOrion][n]; ok {
 			t.Errorf("%s learnt: %+v", n, k)
 		}

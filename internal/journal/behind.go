@@ -233,10 +233,9 @@ func (q *ResultQueue) Flush() error {
 		q.draining = true
 		go q.drain()
 	}
-	for q.inflight || len(q.queue) > 0 {
-		if q.err != nil {
-			break
-		}
+	// After a failed write the queue may never empty, but a write still
+	// under way is waited for: Close must not shut the database under it.
+	for q.inflight || (len(q.queue) > 0 && q.err == nil) {
 		q.cond.Wait()
 	}
 	return q.err

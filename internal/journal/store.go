@@ -86,7 +86,11 @@ type Lifecycle interface {
 
 	// MarkSent records, committed before it returns, that the operations
 	// are about to be sent, one attempt more each (an id given twice counts
-	// one). Every id must belong to the run, or nothing changes.
+	// one). Every id must belong to the run, or nothing changes. Every
+	// result Recorded before it is committed with it, ahead of the mark
+	// (SPEC §5: a state change is committed before the next request that
+	// depends on it; the store does not know which requests depend on
+	// which results, so it treats each as depending on all of them).
 	MarkSent(ctx context.Context, runID int64, opIDs []string) error
 
 	// Record stores one batch's results in one transaction: each
@@ -95,8 +99,9 @@ type Lifecycle interface {
 	// changes nothing and is an error, returned at once; for an id given
 	// twice the last update counts. The transaction may commit after
 	// Record returns, without waiting for the disk (written behind the
-	// executor, ResultQueue): every later read, Finish and MarkSent sees
-	// it, and a later MarkSent of one of its operations commits after it.
+	// executor, ResultQueue): every later read, Finish, Lock release and
+	// MarkSent sees it, and the next MarkSent commits it, whatever
+	// operations that mark names.
 	// It completes even when ctx is cancelled.
 	Record(ctx context.Context, runID int64, updates []plan.OpUpdate) error
 
