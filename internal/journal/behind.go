@@ -85,6 +85,14 @@ func NewResultQueue(write func(ctx context.Context, staged []Staged) error, ids 
 	return q
 }
 
+// SetDelay sets how long a queued result waits for a MarkSent before it is
+// written on its own (WithResultDelay).
+func (q *ResultQueue) SetDelay(d time.Duration) {
+	q.mu.Lock()
+	q.delay = d
+	q.mu.Unlock()
+}
+
 // Known tells the queue the operation ids of a run (Start, Resume), so
 // Record need not read them.
 func (q *ResultQueue) Known(runID int64, ids []string) {

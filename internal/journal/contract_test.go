@@ -25,6 +25,9 @@ func TestContract(t *testing.T) {
 			if o.Ticks != nil {
 				opts = append(opts, journal.WithHeartbeatTicks(o.Ticks))
 			}
+			if o.ResultDelay > 0 {
+				opts = append(opts, journal.WithResultDelay(o.ResultDelay))
+			}
 			j, err := journal.Open(context.Background(), path, opts...)
 			if err != nil {
 				t.Fatalf("Open: %v", err)

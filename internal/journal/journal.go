@@ -72,11 +72,12 @@ var (
 )
 
 type options struct {
-	now       func() time.Time
-	heartbeat time.Duration
-	beats     <-chan time.Time
-	lock      LockPolicy
-	sync      string
+	now         func() time.Time
+	heartbeat   time.Duration
+	beats       <-chan time.Time
+	resultDelay time.Duration
+	lock        LockPolicy
+	sync        string
 }
 
 // Option changes how Open sets up a journal. The defaults suit production;
@@ -107,6 +108,14 @@ func WithHeartbeat(d time.Duration) Option {
 // happen instead of waiting on wall time.
 func WithHeartbeatTicks(ticks <-chan time.Time) Option {
 	return func(o *options) { o.beats = ticks }
+}
+
+// WithResultDelay sets how long a result waits for the next sent mark to
+// carry it before it is written on its own (default 2 ms), so a test can
+// tell what the mark and the lock's release write from what the
+// background write does.
+func WithResultDelay(d time.Duration) Option {
+	return func(o *options) { o.resultDelay = d }
 }
 
 // WithProcessCheck replaces the test of whether a process on this host is
@@ -170,6 +179,9 @@ func Open(ctx context.Context, path string, opt ...Option) (*SQLite, error) {
 
 	j := &SQLite{path: path, w: w, opts: o}
 	j.results = NewResultQueue(j.writeResults, j.opIDs)
+	if o.resultDelay > 0 {
+		j.results.SetDelay(o.resultDelay)
+	}
 	if err := j.setWAL(ctx); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)

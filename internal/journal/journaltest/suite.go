@@ -31,6 +31,9 @@ type Options struct {
 	Ticks <-chan time.Time
 	// Alive is the same-host process check; nil disables the shortcut.
 	Alive func(pid int) bool
+	// ResultDelay, when not 0, is how long a recorded result waits for
+	// the next mark before the background writes it.
+	ResultDelay time.Duration
 }
 
 // Opener opens the journal under test. Every call opens the same journal
@@ -50,6 +53,7 @@ func Run(t *testing.T, f Factory) {
 		{"StartAndRead", testStartAndRead},
 		{"StartRejectsBadIDs", testStartRejectsBadIDs},
 		{"MarkSentAndRecord", testMarkSentAndRecord},
+		{"ResultsBeforeNextRequest", testResultsBeforeNextRequest},
 		{"BatchIsAllOrNothing", testBatchIsAllOrNothing},
 		{"WritesSurviveCancelledContext", testWritesSurviveCancel},
 		{"SentMarkSurvivesReopen", testSentSurvivesReopen},
@@ -259,6 +263,48 @@ func testStartRejectsBadIDs(t *testing.T, open Opener) {
 	runs, err := j.Runs(ctx, 0)
 	if err != nil || len(runs) != 0 {
 		t.Errorf("a refused Start left runs: %v, %v", runs, err)
+	}
+}
+
+// testResultsBeforeNextRequest: a recorded result is in the journal, for
+// every other reader, once the next mark returns, whichever operations
+// that mark names (a First Orion assign waits on its number's OneUC
+// activation: SPEC §5, a state change is committed before the next
+// request that depends on it), and once the lock is given up, even with
+// no mark after it (another apply may take the journal then). The
+// background write is held off, so only the mark and the release can have
+// written them.
+func testResultsBeforeNextRequest(t *testing.T, open Opener) {
+	ctx := context.Background()
+	j := open(t, Options{ResultDelay: time.Hour})
+	other := open(t, Options{})
+	ops := Ops(3)
+	a := start(t, j, "d", ops)
+	l, err := j.Lock(ctx, holderA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkSent(ctx, a.ID, []string{ops[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StateDone, Ref: "ref-0"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The dependent's mark: another operation.
+	if err := j.MarkSent(ctx, a.ID, []string{ops[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if r := states(t, other, a.ID)[ops[0].ID]; r.State != plan.StateDone || r.Ref != "ref-0" {
+		t.Errorf("after the next mark, another reader sees op 0 %s ref %q, want done ref-0", r.State, r.Ref)
+	}
+	if err := j.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[1].ID, State: plan.StateFailed, Error: "ALLOCATED_NUMBER"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := states(t, other, a.ID)[ops[1].ID]; r.State != plan.StateFailed || r.LastError != "ALLOCATED_NUMBER" {
+		t.Errorf("after the lock's release, another reader sees op 1 %s %q, want failed ALLOCATED_NUMBER", r.State, r.LastError)
 	}
 }
 

@@ -73,11 +73,12 @@ type Journal struct {
 }
 
 type options struct {
-	now       func() time.Time
-	fakeClock bool // now was given: use it for the lock too
-	heartbeat time.Duration
-	beats     <-chan time.Time
-	lock      journal.LockPolicy
+	now         func() time.Time
+	fakeClock   bool // now was given: use it for the lock too
+	heartbeat   time.Duration
+	beats       <-chan time.Time
+	resultDelay time.Duration
+	lock        journal.LockPolicy
 }
 
 // Option changes how Open sets up a journal. The defaults suit production.
@@ -118,6 +119,14 @@ func WithStaleAfter(d time.Duration) Option {
 			o.lock.StaleAfter = d
 		}
 	}
+}
+
+// WithResultDelay sets how long a result waits for the next sent mark to
+// carry it before it is written on its own (default 2 ms), so a test can
+// tell what the mark and the lock's release write from what the
+// background write does.
+func WithResultDelay(d time.Duration) Option {
+	return func(o *options) { o.resultDelay = d }
 }
 
 // WithProcessCheck replaces the test of whether a process on this host is
@@ -161,6 +170,9 @@ func Open(ctx context.Context, rawURL string, opt ...Option) (*Journal, error) {
 	}
 	j := &Journal{pool: pool, display: display, opts: o}
 	j.results = journal.NewResultQueue(j.writeResults, j.opIDs)
+	if o.resultDelay > 0 {
+		j.results.SetDelay(o.resultDelay)
+	}
 	if err := j.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", display, err)

@@ -36,6 +36,9 @@ func factory(t testing.TB) journaltest.Opener {
 		if o.Ticks != nil {
 			opts = append(opts, pgjournal.WithHeartbeatTicks(o.Ticks))
 		}
+		if o.ResultDelay > 0 {
+			opts = append(opts, pgjournal.WithResultDelay(o.ResultDelay))
+		}
 		j, err := pgjournal.Open(context.Background(), url, opts...)
 		if err != nil {
 			t.Fatalf("Open: %v", err)
