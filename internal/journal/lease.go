@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"sync"
 	"time"
 )
@@ -26,6 +27,10 @@ type Lease struct {
 	// Release gives the lock up, when it is still this holder's. It must
 	// complete even when ctx is cancelled (bounded by its own timeout).
 	Release func(ctx context.Context) error
+	// Flush, when not nil, writes what the store still queues for this
+	// holder (results written behind the executor) before Release: once
+	// the lock is given up, another apply may hold the journal.
+	Flush func() error
 }
 
 // HeldLock is a held apply lock of any Store: it implements Lock over a
@@ -128,7 +133,11 @@ func (l *HeldLock) Release(ctx context.Context) error {
 		l.set.mu.Lock()
 		delete(l.set.held, l)
 		l.set.mu.Unlock()
-		l.relErr = l.lease.Release(ctx)
+		var flushErr error
+		if l.lease.Flush != nil {
+			flushErr = l.lease.Flush()
+		}
+		l.relErr = errors.Join(flushErr, l.lease.Release(ctx))
 	})
 	return l.relErr
 }

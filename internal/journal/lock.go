@@ -158,9 +158,8 @@ func (j *SQLite) Lock(ctx context.Context, holder LockInfo) (Lock, error) {
 		Every:    j.opts.heartbeat,
 		Ticks:    j.opts.beats,
 		Beat:     func(ctx context.Context) (bool, error) { return j.beat(ctx, token) },
-		// The results still queued are written before the lock is given
-		// up: after it, another apply may hold the journal.
-		Release: func(ctx context.Context) error { return errors.Join(j.results.Flush(), j.release(ctx, token)) },
+		Release:  func(ctx context.Context) error { return j.release(ctx, token) },
+		Flush:    j.results.Flush,
 	}), nil
 }
 

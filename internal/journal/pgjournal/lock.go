@@ -2,7 +2,6 @@ package pgjournal
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -69,9 +68,8 @@ func (j *Journal) Lock(ctx context.Context, holder journal.LockInfo) (journal.Lo
 		Every:    j.opts.heartbeat,
 		Ticks:    j.opts.beats,
 		Beat:     func(ctx context.Context) (bool, error) { return j.beat(ctx, token) },
-		// The results still queued are written before the lock is given
-		// up: after it, another apply may hold the journal.
-		Release: func(ctx context.Context) error { return errors.Join(j.results.Flush(), j.release(ctx, token)) },
+		Release:  func(ctx context.Context) error { return j.release(ctx, token) },
+		Flush:    j.results.Flush,
 	}), nil
 }
 
