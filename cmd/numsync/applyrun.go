@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -330,15 +329,8 @@ func (e *env) writeOutputs(res *app.ApplyResult, outcome string) {
 		}
 		sort.Slice(rep.Failed, func(i, k int) bool { return rep.Failed[i].ID < rep.Failed[k].ID })
 	}
-	if p := e.global.report; p != "" {
-		err := writeFileAtomic(p, 0o644, func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(rep)
-		})
-		if err != nil {
-			e.logger().Error("could not write the report", "file", p, "err", err)
-		}
+	if e.global.report != "" {
+		e.writeReport(rep)
 	}
 	// --metrics-file is written by run, once the command has ended
 	// (metrics.go): one writer for every path, this one included.

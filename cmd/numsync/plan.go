@@ -182,10 +182,17 @@ func (e *env) writePlanReport(p *plan.Plan) {
 	for _, s := range p.Vendors {
 		rep.ChangedOutside += s.ChangedOutside
 	}
+	e.writeReport(rep)
+}
+
+// writeReport writes v as the --report JSON, atomically. A report that
+// cannot be written is logged, not fatal: the command's own output stands.
+func (e *env) writeReport(v any) {
+	path := e.global.report
 	err := writeFileAtomic(path, 0o644, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return enc.Encode(v)
 	})
 	if err != nil {
 		e.logger().Error("could not write the report", "file", path, "err", err)
