@@ -277,11 +277,11 @@ func ReadSource(src Source, opts Options) (*plan.Desired, []Warning, error) {
 	d.Rows = m.rows
 	if len(m.blank) > 0 {
 		warns = append(warns, Warning{Path: opts.Path, Line: m.blank[0], Count: len(m.blank),
-			Message: fmt.Sprintf("%s with every cell blank skipped", plural(len(m.blank), "row"))})
+			Message: fmt.Sprintf("%s with every cell blank skipped", english.Count(len(m.blank), "row"))})
 	}
 	if len(m.noE911) > 0 {
 		warns = append(warns, Warning{Path: opts.Path, Line: m.noE911[0], Column: "e911", Count: len(m.noE911),
-			Message: fmt.Sprintf("%s with blank E911 cells under a managed E911 header: their live address is left as it is", plural(len(m.noE911), "row"))})
+			Message: fmt.Sprintf("%s with blank E911 cells under a managed E911 header: their live address is left as it is", english.Count(len(m.noE911), "row"))})
 	}
 	slices.SortStableFunc(warns, func(a, b Warning) int { return a.Line - b.Line })
 	if opts.Stats != nil {
@@ -317,8 +317,6 @@ func rawCell(rec []string, i int) string {
 	}
 	return strings.TrimSpace(rec[i])
 }
-
-func plural(n int, word string) string { return english.Count(n, word) }
 
 // reading pulls records off a Source, collecting the per-record problems
 // it reports.

@@ -110,7 +110,7 @@ func judge(vendor VendorName, held int, hasHistory bool, history int, deletions 
 		if deletions == 1 {
 			verb = "exceeds"
 		}
-		r := fmt.Sprintf("%s %s max_delete %s", english.Count(deletions, strings.TrimSuffix(deletionWord(vendor), "s")), verb, v.MaxDelete)
+		r := fmt.Sprintf("%s %s max_delete %s", english.Count(deletions, deletionWord(vendor)), verb, v.MaxDelete)
 		if lim.Percent {
 			r += fmt.Sprintf(" (%d of the %s held)", v.Limit, english.Count(held, "number"))
 		}
@@ -124,12 +124,12 @@ func judge(vendor VendorName, held int, hasHistory bool, history int, deletions 
 	return v
 }
 
-// deletionWord is what deletions are called at a vendor.
+// deletionWord is what a deletion is called at a vendor.
 func deletionWord(v VendorName) string {
 	if v == OneUC {
-		return "releases"
+		return "release"
 	}
-	return "deletions"
+	return "deletion"
 }
 
 // String is the verdict in a few words, for the text summary.
