@@ -37,6 +37,9 @@ func (j *SQLite) finish(ctx context.Context, runID int64, end End) error {
 	defer cancel()
 	now := nanos(j.now())
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := foldTx(ctx, tx, runID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?`,
 			now, outcome, string(summary), runID)
 		if err != nil {

@@ -26,35 +26,22 @@ func (j *SQLite) MarkSent(ctx context.Context, runID int64, opIDs []string) erro
 			ids = append(ids, id)
 		}
 	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return fmt.Errorf("journal: mark sent: %w", err)
-	}
 	// Checked before the transaction, so a bad id cannot roll back the
 	// results queued ahead of the mark.
 	if err := j.results.Check(ctx, runID, ids); err != nil {
 		return fmt.Errorf("journal: mark sent: %w", err)
 	}
-	now := nanos(j.now())
 	staged, done, err := j.results.Take()
 	if err != nil {
 		return fmt.Errorf("journal: mark sent: %w", err)
 	}
-	// One statement for the whole batch: with the pure-Go driver each
-	// execution costs more than the row updates themselves. The results
-	// queued since the last commit go first, in the same transaction
-	// (behind.go): one commit, one sync for both.
-	err = j.inTx(ctx, func(tx *sql.Tx) error {
-		if err := j.writeStaged(ctx, tx, staged); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE ops SET state = 'sent', attempts = attempts + 1, updated_at = ?
-			WHERE run_id = ? AND op_id IN (SELECT value FROM json_each(?))`, now, runID, string(list))
-		if err != nil {
-			return err
-		}
-		return allOps(ctx, tx, res, runID, ids)
-	})
+	// The results queued since the last commit go first, then the mark,
+	// as one row of the progress log (oplog.go): one commit, one sync
+	// for both, and no operation row rewritten.
+	rows, err := LogRows(j.now(), staged, runID, ids)
+	if err == nil {
+		err = j.inTx(ctx, func(tx *sql.Tx) error { return appendLog(ctx, tx, rows) })
+	}
 	done(err)
 	if err != nil {
 		return fmt.Errorf("journal: mark sent: %w", err)
@@ -75,16 +62,6 @@ func (j *SQLite) Record(ctx context.Context, runID int64, updates []plan.OpUpdat
 	defer cancel()
 	if err := j.results.Record(ctx, runID, updates); err != nil {
 		return fmt.Errorf("journal: record: %w", err)
-	}
-	return nil
-}
-
-// writeStaged applies queued results inside tx, in order.
-func (j *SQLite) writeStaged(ctx context.Context, tx *sql.Tx, staged []Staged) error {
-	for _, st := range staged {
-		if err := j.recordTx(ctx, tx, st.RunID, st.Updates); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -116,11 +93,15 @@ func (j *SQLite) writeResults(ctx context.Context, staged []Staged) (err error) 
 			}
 		}()
 	}
+	rows, err := LogRows(j.now(), staged, 0, nil)
+	if err != nil {
+		return err
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := j.writeStaged(ctx, tx, staged); err != nil {
+	if err := appendLog(ctx, tx, rows); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

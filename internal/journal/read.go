@@ -76,15 +76,61 @@ func (j *SQLite) fillCounts(ctx context.Context, runs []Run) error {
 		lo, hi = min(lo, r.ID), max(hi, r.ID)
 	}
 	idx := CountsByRun(runs)
-	rows, err := j.r.QueryContext(ctx, `SELECT run_id, state, count(*) FROM ops WHERE run_id BETWEEN ? AND ? GROUP BY run_id, state`, lo, hi)
+	err := j.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT run_id, state, count(*) FROM ops WHERE run_id BETWEEN ? AND ? GROUP BY run_id, state`, lo, hi)
+		if err != nil {
+			return err
+		}
+		if err := errors.Join(ScanCounts(rows, idx), rows.Close()); err != nil {
+			return err
+		}
+		// A run with a log (being applied, or left by a crash) is counted
+		// again with the log laid over its rows.
+		logged, err := loggedRuns(ctx, tx, `SELECT DISTINCT run_id FROM op_log WHERE run_id BETWEEN ? AND ?`, lo, hi)
+		if err != nil {
+			return err
+		}
+		for _, id := range logged {
+			r, ok := idx[id]
+			if !ok {
+				continue
+			}
+			if err := j.countLogged(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("count operations: %w", err)
 	}
-	defer rows.Close()
-	if err := ScanCounts(rows, idx); err != nil {
-		return fmt.Errorf("count operations: %w", err)
-	}
 	return nil
+}
+
+// countLogged counts a run's operations by state with its log laid over
+// them.
+func (j *SQLite) countLogged(ctx context.Context, tx *sql.Tx, r *Run) error {
+	f, _, err := readLog(ctx, tx, r.ID)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT op_id, state FROM ops WHERE run_id = ?`, r.ID)
+	if err != nil {
+		return err
+	}
+	states := map[string]plan.OpState{}
+	for rows.Next() {
+		var id, st string
+		if err := rows.Scan(&id, &st); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		states[id] = plan.OpState(st)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	return OverlayCounts(r, states, f, func(id string) string { return id })
 }
 
 // Ops returns a run's operations with their progress, in the plan's order.
@@ -142,19 +188,32 @@ func (j *SQLite) CSVHeader(ctx context.Context, runID int64) ([]string, error) {
 }
 
 // scanOps calls fn for a run's operations (only failed and skipped ones
-// when failedOnly), in plan order: the progress rows first, then the
-// chunks that hold their bodies, each read and decoded once.
+// when failedOnly), in plan order: the progress rows with the run's log
+// laid over them (oplog.go), read in one snapshot, then the chunks that
+// hold their bodies, each read and decoded once.
 func (j *SQLite) scanOps(ctx context.Context, runID int64, failedOnly bool, fn func(plan.OpRecord, []string)) error {
-	q := `SELECT body, op_id, state, attempts, ref, last_error, updated_at FROM ops WHERE run_id = ?`
-	if failedOnly {
-		q += ` AND state IN ('failed', 'skipped')`
-	}
-	rows, err := j.r.QueryContext(ctx, q+` ORDER BY body`, runID)
-	if err != nil {
+	var ps []OpProgress[string]
+	err := j.readTx(ctx, func(tx *sql.Tx) error {
+		f, logged, err := readLog(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		q := `SELECT body, op_id, state, attempts, ref, last_error, updated_at FROM ops WHERE run_id = ?`
+		if failedOnly && !logged {
+			q += ` AND state IN ('failed', 'skipped')`
+		}
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY body`, runID)
+		if err != nil {
+			return err
+		}
+		ps, err = ScanProgress[string](rows, fromNanos)
+		if err := errors.Join(err, rows.Close()); err != nil {
+			return err
+		}
+		ps, err = Overlay(ps, f, func(id string) string { return id }, failedOnly)
 		return err
-	}
-	ps, err := ScanProgress[string](rows, fromNanos)
-	if err := errors.Join(err, rows.Close()); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	return AttachBodies(ps, func(c int64) ([]byte, error) {

@@ -104,6 +104,16 @@ CREATE TABLE op_chunks (
 	PRIMARY KEY (run_id, chunk)
 );
 `,
+	// 3: the progress log (oplog.go): a run's state changes appended while
+	// it is applied, one row per commit, folded into ops by the lock holder.
+	`
+CREATE TABLE op_log (
+	id     INTEGER PRIMARY KEY,           -- append order
+	run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	data   BLOB    NOT NULL               -- JSON array of LogEntry
+);
+CREATE INDEX op_log_run ON op_log(run_id);
+`,
 }
 
 // migrationCode holds the Go part of a version, run in the same

@@ -53,6 +53,10 @@ func (j *SQLite) start(ctx context.Context, nr NewRun) (int64, error) {
 
 	var id int64
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
+		// Logs a crash left on runs nobody resumed go into their rows.
+		if err := foldAllTx(ctx, tx); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO runs (started_at, csv_path, csv_digest, plan_digest, args, header, plan)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			now, info.CSVPath, info.CSVDigest, info.PlanDigest, string(args), string(header), planBlob)
@@ -190,6 +194,9 @@ func (j *SQLite) resumeRun(ctx context.Context, runID int64) error {
 func (j *SQLite) resetFailed(ctx context.Context, runID int64) (int, error) {
 	var n int64
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := foldTx(ctx, tx, runID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE ops SET state = 'pending', updated_at = ?
 			WHERE run_id = ? AND state IN ('failed', 'skipped')`, nanos(j.now()), runID)
 		if err != nil {
@@ -213,6 +220,11 @@ func (j *SQLite) Resume(ctx context.Context, in ResumeRequest) (Resumption, erro
 	var out Resumption
 	run, found, err := j.findUnfinished(ctx, in.CSVDigest, in.PlanDigest)
 	if err != nil || !found {
+		return out, err
+	}
+	// The run's log (its holder was killed, or lost the lock) goes into
+	// its rows before anything reads or resets them.
+	if err := j.fold(ctx, run.ID); err != nil {
 		return out, err
 	}
 	var newest int64

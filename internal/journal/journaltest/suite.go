@@ -70,6 +70,8 @@ func Run(t *testing.T, f Factory) {
 		{"LockDeadProcessOnSameHost", testLockDeadProcess},
 		{"LockContendersExactlyOneWins", testLockContenders},
 		{"PruneKeepsUnfinishedRuns", testPrune},
+		{"ProgressSeenOnce", testProgressSeenOnce},
+		{"ProgressLeftByCrash", testProgressLeftByCrash},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -1123,4 +1125,162 @@ func CopyContract(t *testing.T, openFrom, openTo Opener) {
 
 func open2(t *testing.T, open Opener, clock *Clock) journal.Store {
 	return open(t, Options{Now: clock.Now})
+}
+
+// progress is what a test expects of one operation's recorded progress.
+type progress struct {
+	state    plan.OpState
+	attempts int
+	ref, err string
+}
+
+// checkProgress checks every way a reader sees a run's progress: its
+// operations, its failed ones, and its counts in Run and Runs.
+func checkProgress(t *testing.T, label string, j journal.Store, runID int64, want map[string]progress) {
+	t.Helper()
+	ctx := context.Background()
+	got := states(t, j, runID)
+	counts := map[string]int{}
+	failed := 0
+	for id, w := range want {
+		g := got[id]
+		if g.State != w.state || g.Attempts != w.attempts || g.Ref != w.ref || g.LastError != w.err {
+			t.Errorf("%s: %s = %s/%d ref %q err %q, want %s/%d ref %q err %q", label, id,
+				g.State, g.Attempts, g.Ref, g.LastError, w.state, w.attempts, w.ref, w.err)
+		}
+		counts[string(w.state)]++
+		if w.state == plan.StateFailed || w.state == plan.StateSkipped {
+			failed++
+		}
+	}
+	if f, err := j.FailedOps(ctx, runID); err != nil || len(f) != failed {
+		t.Errorf("%s: FailedOps = %d, %v; want %d", label, len(f), err, failed)
+	}
+	run, err := j.Run(ctx, runID)
+	if err != nil {
+		t.Fatalf("%s: Run: %v", label, err)
+	}
+	runs, err := j.Runs(ctx, 0)
+	if err != nil {
+		t.Fatalf("%s: Runs: %v", label, err)
+	}
+	for _, r := range append(runs, *run) {
+		if r.ID != runID {
+			continue
+		}
+		for _, s := range []plan.OpState{plan.StatePending, plan.StateSent, plan.StateDone, plan.StateFailed, plan.StateSkipped} {
+			if r.Counts[string(s)] != counts[string(s)] {
+				t.Errorf("%s: counts of run %d = %v, want %v", label, runID, r.Counts, counts)
+				break
+			}
+		}
+	}
+}
+
+// testProgressSeenOnce follows one run's progress from its holder to every
+// other reader, through its holder's death (no Finish) and another
+// process's resume, to its Finish: every mark and result is seen at once by
+// every reader and counted exactly once, whatever the journal does with
+// them in between.
+func testProgressSeenOnce(t *testing.T, open Opener) {
+	ctx := context.Background()
+	holder := open(t, Options{})
+	ops := Ops(5)
+	a := start(t, holder, "d", ops)
+	steps := []func() error{
+		func() error { return holder.MarkSent(ctx, a.ID, ids(ops[:3])) },
+		func() error {
+			return holder.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StateDone, Ref: "r0"},
+				{OpID: ops[1].ID, State: plan.StatePending, Error: "timeout", Ref: "r1"}})
+		},
+		func() error { return holder.MarkSent(ctx, a.ID, ids(ops[1:2])) },
+		func() error {
+			return holder.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[1].ID, State: plan.StateFailed, Error: "ALLOCATED_NUMBER"}})
+		},
+		func() error { return holder.MarkSent(ctx, a.ID, ids(ops[3:4])) },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	want := map[string]progress{
+		ops[0].ID: {plan.StateDone, 1, "r0", ""},
+		ops[1].ID: {plan.StateFailed, 2, "r1", "ALLOCATED_NUMBER"},
+		ops[2].ID: {plan.StateSent, 1, "", ""},
+		ops[3].ID: {plan.StateSent, 1, "", ""},
+		ops[4].ID: {plan.StatePending, 0, "", ""},
+	}
+	reader := open(t, Options{})
+	checkProgress(t, "another process while the run is applied", reader, a.ID, want)
+	checkProgress(t, "the holder", holder, a.ID, want)
+
+	// The holder dies here. Another process resumes the run, reads it, and
+	// goes on.
+	next := open(t, Options{})
+	r, err := next.Resume(ctx, journal.ResumeRequest{CSVDigest: "d"})
+	if err != nil || r.Run == nil {
+		t.Fatalf("Resume = %+v, %v", r, err)
+	}
+	for _, o := range r.Run.Ops {
+		w := want[o.Op.ID]
+		if o.State != w.state || o.Attempts != w.attempts || o.Ref != w.ref || o.LastError != w.err {
+			t.Errorf("resumed %s = %s/%d ref %q err %q, want %+v", o.Op.ID, o.State, o.Attempts, o.Ref, o.LastError, w)
+		}
+	}
+	checkProgress(t, "after the resume", next, a.ID, want)
+	checkProgress(t, "another process after the resume", reader, a.ID, want)
+	if err := next.MarkSent(ctx, a.ID, ids(ops[4:])); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[4].ID, State: plan.StateDone, Ref: "r4"}}); err != nil {
+		t.Fatal(err)
+	}
+	want[ops[4].ID] = progress{plan.StateDone, 1, "r4", ""}
+	checkProgress(t, "before the Finish", next, a.ID, want)
+	if err := next.Finish(ctx, a.ID, journal.End{Outcome: journal.OutcomeFailed}); err != nil {
+		t.Fatal(err)
+	}
+	checkProgress(t, "after the Finish", next, a.ID, want)
+	checkProgress(t, "another process after the Finish", open(t, Options{}), a.ID, want)
+}
+
+// testProgressLeftByCrash is a run whose holder died and that nobody
+// resumes (the next apply has another input): a later run's Start leaves
+// its progress as it was, and both runs read right.
+func testProgressLeftByCrash(t *testing.T, open Opener) {
+	ctx := context.Background()
+	dead := open(t, Options{})
+	ops := Ops(3)
+	a := start(t, dead, "d1", ops)
+	if err := dead.MarkSent(ctx, a.ID, ids(ops[:2])); err != nil {
+		t.Fatal(err)
+	}
+	if err := dead.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StateDone, Ref: "r0"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := dead.MarkSent(ctx, a.ID, ids(ops[1:2])); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]progress{
+		ops[0].ID: {plan.StateDone, 1, "r0", ""},
+		ops[1].ID: {plan.StateSent, 2, "", ""},
+		ops[2].ID: {plan.StatePending, 0, "", ""},
+	}
+	next := open(t, Options{})
+	bops := OpsFrom(100, 2)
+	b := start(t, next, "d2", bops)
+	if err := next.MarkSent(ctx, b.ID, ids(bops[:1])); err != nil {
+		t.Fatal(err)
+	}
+	checkProgress(t, "the crashed run after another's Start", next, a.ID, want)
+	checkProgress(t, "the new run", next, b.ID, map[string]progress{
+		bops[0].ID: {plan.StateSent, 1, "", ""}, bops[1].ID: {plan.StatePending, 0, "", ""}})
+	// Its input come back, it is closed as superseded with the same
+	// progress.
+	if r, err := next.Resume(ctx, journal.ResumeRequest{CSVDigest: "d1"}); err != nil || r.Superseded != a.ID {
+		t.Fatalf("Resume(d1) = %+v, %v; want run %d superseded", r, err, a.ID)
+	}
+	checkProgress(t, "the crashed run superseded", next, a.ID, want)
+	checkProgress(t, "the crashed run from another process", open(t, Options{}), a.ID, want)
 }

@@ -50,6 +50,10 @@ func (j *Journal) start(ctx context.Context, nr journal.NewRun) (int64, error) {
 	now := j.now()
 	var id int64
 	err = j.inTx(ctx, func(tx pgx.Tx) error {
+		// Logs a crash left on runs nobody resumed go into their rows.
+		if err := foldAllTx(ctx, tx); err != nil {
+			return err
+		}
 		err := tx.QueryRow(ctx, `INSERT INTO runs (started_at, csv_path, csv_digest, plan_digest, args, header, plan)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 			now, info.CSVPath, info.CSVDigest, info.PlanDigest, string(args), string(header), planBlob).Scan(&id)
@@ -165,6 +169,11 @@ func (j *Journal) Resume(ctx context.Context, in journal.ResumeRequest) (journal
 			runID = 0
 			return nil
 		}
+		// The run's log (its holder was killed, or lost the lock) goes
+		// into its rows before anything reads or resets them.
+		if err := foldTx(ctx, tx, runID); err != nil {
+			return err
+		}
 		if in.RetryFailed {
 			if _, err := tx.Exec(ctx, `UPDATE ops SET state = 'pending', updated_at = $1
 				WHERE run_id = $2 AND state IN ('failed', 'skipped')`, now, runID); err != nil {
@@ -251,20 +260,13 @@ func (j *Journal) MarkSent(ctx context.Context, runID int64, opIDs []string) err
 	}
 	// One round trip, one implicit transaction, one WAL flush before the
 	// request may go out: the results queued since the last commit
-	// (journal/behind.go), then the mark, whose guard updates every id or,
-	// when one is not the run's, none.
-	b := &pgx.Batch{}
-	if err := queueResults(b, j.now(), staged); err != nil {
-		done(err)
-		return fmt.Errorf("journal: mark sent: %w", err)
-	}
-	b.Queue(markSentSQL, j.now(), runID, opKeys(ids))
-	tags, err := runBatch(ctx, j.pool, b)
+	// (journal/behind.go), then the mark, as one row of the progress log
+	// (journal/oplog.go); no operation row is rewritten.
+	rows, err := journal.LogRows(j.now(), staged, runID, ids)
 	if err == nil {
-		err = checkResults(ctx, j.pool, staged, tags)
-	}
-	if err == nil && tags[len(tags)-1].RowsAffected() != int64(len(ids)) {
-		err = allOps(ctx, j.pool, tags[len(tags)-1].RowsAffected(), runID, ids)
+		b := &pgx.Batch{}
+		queueLog(b, rows)
+		_, err = runBatch(ctx, j.pool, b)
 	}
 	done(err)
 	if err != nil {
@@ -299,43 +301,15 @@ func (j *Journal) Record(ctx context.Context, runID int64, updates []plan.OpUpda
 // one round trip and one implicit transaction, to whose end
 // set_config(..., true) is local.
 func (j *Journal) writeResults(ctx context.Context, staged []journal.Staged) error {
-	b := &pgx.Batch{}
-	b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
-	if err := queueResults(b, j.now(), staged); err != nil {
-		return err
-	}
-	tags, err := runBatch(ctx, j.pool, b)
+	rows, err := journal.LogRows(j.now(), staged, 0, nil)
 	if err != nil {
 		return err
 	}
-	return checkResults(ctx, j.pool, staged, tags[1:])
-}
-
-// queueResults queues recordSQL for each staged batch.
-func queueResults(b *pgx.Batch, now time.Time, staged []journal.Staged) error {
-	for _, st := range staged {
-		args, _, err := recordArgs(now, st.RunID, st.Updates)
-		if err != nil {
-			return err
-		}
-		b.Queue(recordSQL, args...)
-	}
-	return nil
-}
-
-// checkResults checks that each staged batch updated all its operations
-// (tags are their statements' results, in order).
-func checkResults(ctx context.Context, q querier, staged []journal.Staged, tags []pgconn.CommandTag) error {
-	for i, st := range staged {
-		_, ids, err := recordArgs(time.Time{}, st.RunID, st.Updates)
-		if err != nil {
-			return err
-		}
-		if tags[i].RowsAffected() != int64(len(ids)) {
-			return allOps(ctx, q, tags[i].RowsAffected(), st.RunID, ids)
-		}
-	}
-	return nil
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
+	queueLog(b, rows)
+	_, err = runBatch(ctx, j.pool, b)
+	return err
 }
 
 // runBatch sends b and returns every statement's result, in order.
@@ -376,12 +350,6 @@ func recordTx(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, update
 	}
 	return allOps(ctx, tx, tag.RowsAffected(), runID, ids)
 }
-
-// markSentSQL marks $3's operations of run $2 sent, one attempt more
-// each, at $1 — all of them, or none when one is not the run's.
-const markSentSQL = `UPDATE ops SET state = 'sent', attempts = attempts + 1, updated_at = $1
-	WHERE run_id = $2 AND op_key = ANY($3)
-		AND (SELECT count(*) FROM ops o WHERE o.run_id = $2 AND o.op_key = ANY($3)) = cardinality($3::bigint[])`
 
 // recordSQL stores a batch's results (recordArgs) — all of them, or none
 // when one names no operation of the run.
@@ -466,6 +434,9 @@ func (j *Journal) Finish(ctx context.Context, runID int64, end journal.End) erro
 func finishTx(ctx context.Context, tx pgx.Tx, runID int64, now time.Time, end journal.End) error {
 	summary, err := json.Marshal(nonNilMap(end.Counts))
 	if err != nil {
+		return err
+	}
+	if err := foldTx(ctx, tx, runID); err != nil {
 		return err
 	}
 	tag, err := tx.Exec(ctx, `UPDATE runs SET finished_at = $1, outcome = $2, summary = $3 WHERE id = $4`,

@@ -194,3 +194,57 @@ func TestLockOnServerClock(t *testing.T) {
 	}
 	_ = l2.Release(ctx)
 }
+
+// TestLogFolded checks the PostgreSQL journal leaves no progress log
+// behind the holder's Finish, its Resume, or the next Start.
+func TestLogFolded(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	j, err := pgjournal.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	logged := func(label string, want bool) {
+		t.Helper()
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM op_log`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if (n > 0) != want {
+			t.Errorf("%s: %d log rows, want some: %v", label, n, want)
+		}
+	}
+	ops := journaltest.Ops(4)
+	a, err := j.Start(ctx, journal.NewRun{Info: journal.RunInfo{CSVDigest: "d"}, Ops: ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := func(op int) {
+		t.Helper()
+		if err := j.MarkSent(ctx, a.ID, []string{ops[op].ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark(0)
+	logged("after a mark", true)
+	if _, err := j.Resume(ctx, journal.ResumeRequest{CSVDigest: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	logged("after Resume", false)
+	mark(1)
+	if _, err := j.Start(ctx, journal.NewRun{Info: journal.RunInfo{CSVDigest: "e"}, Ops: ops}); err != nil {
+		t.Fatal(err)
+	}
+	logged("after the next Start", false)
+	mark(2)
+	if err := j.Finish(ctx, a.ID, journal.End{Outcome: journal.OutcomeDone}); err != nil {
+		t.Fatal(err)
+	}
+	logged("after Finish", false)
+}

@@ -79,15 +79,61 @@ func (j *Journal) fillCounts(ctx context.Context, runs []journal.Run) error {
 		ids[i] = r.ID
 	}
 	idx := journal.CountsByRun(runs)
-	rows, err := j.pool.Query(ctx, `SELECT run_id, state, count(*) FROM ops WHERE run_id = ANY($1) GROUP BY run_id, state`, ids)
+	err := j.readTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT run_id, state, count(*) FROM ops WHERE run_id = ANY($1) GROUP BY run_id, state`, ids)
+		if err != nil {
+			return err
+		}
+		err = journal.ScanCounts(rows, idx)
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		// A run with a log (being applied, or left by a crash) is counted
+		// again with the log laid over its rows.
+		logged, err := loggedRuns(ctx, tx, `SELECT DISTINCT run_id FROM op_log WHERE run_id = ANY($1)`, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range logged {
+			if err := countLogged(ctx, tx, idx[id]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("count operations: %w", err)
 	}
-	defer rows.Close()
-	if err := journal.ScanCounts(rows, idx); err != nil {
-		return fmt.Errorf("count operations: %w", err)
-	}
 	return nil
+}
+
+// countLogged counts a run's operations by state with its log laid over
+// them.
+func countLogged(ctx context.Context, tx pgx.Tx, r *journal.Run) error {
+	f, _, err := readLog(ctx, tx, r.ID)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT op_key, state FROM ops WHERE run_id = $1`, r.ID)
+	if err != nil {
+		return err
+	}
+	states := map[int64]plan.OpState{}
+	for rows.Next() {
+		var key int64
+		var st string
+		if err := rows.Scan(&key, &st); err != nil {
+			rows.Close()
+			return err
+		}
+		states[key] = plan.OpState(st)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return journal.OverlayCounts(r, states, f, opKey)
 }
 
 // Ops implements journal.Reader.
@@ -141,19 +187,32 @@ func (j *Journal) CSVHeader(ctx context.Context, runID int64) ([]string, error) 
 }
 
 // scanOps calls fn for a run's operations (only failed and skipped ones
-// when failedOnly), in plan order: the progress rows first, then the
-// chunks holding their bodies, each decoded once.
+// when failedOnly), in plan order: the progress rows with the run's log
+// laid over them (journal/oplog.go), read in one snapshot, then the chunks
+// holding their bodies, each decoded once.
 func (j *Journal) scanOps(ctx context.Context, runID int64, failedOnly bool, fn func(plan.OpRecord, []string)) error {
-	q := `SELECT seq, op_key, state, attempts, ref, last_error, updated_at FROM ops WHERE run_id = $1`
-	if failedOnly {
-		q += ` AND state IN ('failed', 'skipped')`
-	}
-	rows, err := j.pool.Query(ctx, q+` ORDER BY seq`, runID)
-	if err != nil {
+	var ps []journal.OpProgress[int64]
+	err := j.readTx(ctx, func(tx pgx.Tx) error {
+		f, last, err := readLog(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		q := `SELECT seq, op_key, state, attempts, ref, last_error, updated_at FROM ops WHERE run_id = $1`
+		if failedOnly && last == 0 {
+			q += ` AND state IN ('failed', 'skipped')`
+		}
+		rows, err := tx.Query(ctx, q+` ORDER BY seq`, runID)
+		if err != nil {
+			return err
+		}
+		ps, err = journal.ScanProgress[int64](rows, time.Time.UTC)
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		ps, err = journal.Overlay(ps, f, opKey, failedOnly)
 		return err
-	}
-	ps, err := journal.ScanProgress[int64](rows, time.Time.UTC)
-	rows.Close()
+	})
 	if err != nil {
 		return err
 	}

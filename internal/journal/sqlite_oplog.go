@@ -1,0 +1,153 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// The SQLite side of the progress log (oplog.go).
+
+// queryer is a transaction or a pool: what the log's reads need.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// appendLog appends log rows inside tx.
+func appendLog(ctx context.Context, tx *sql.Tx, rows []LogRow) error {
+	for _, r := range rows {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO op_log (run_id, data) VALUES (?, ?)`, r.RunID, r.Data); err != nil {
+			return fmt.Errorf("append progress log: %w", err)
+		}
+	}
+	return nil
+}
+
+// readLog reads a run's log, in append order. ok is false when the run has
+// none.
+func readLog(ctx context.Context, q queryer, runID int64) (f *Fold, ok bool, err error) {
+	f, last, err := readLogUpTo(ctx, q, runID)
+	return f, last > 0, err
+}
+
+// readLogUpTo is readLog that also returns the id of the last row read (0
+// when none), so a fold deletes exactly the rows it applied.
+func readLogUpTo(ctx context.Context, q queryer, runID int64) (f *Fold, last int64, err error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, data FROM op_log WHERE run_id = ? ORDER BY id`, runID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read progress log: %w", err)
+	}
+	defer rows.Close()
+	f = NewFold()
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&last, &data); err != nil {
+			return nil, 0, err
+		}
+		if err := f.Add(data); err != nil {
+			return nil, 0, err
+		}
+	}
+	return f, last, rows.Err()
+}
+
+// foldTx writes a run's log into its operations' rows, each once with its
+// final state, and deletes it, inside tx.
+func foldTx(ctx context.Context, tx *sql.Tx, runID int64) error {
+	f, last, err := readLogUpTo(ctx, tx, runID)
+	if err != nil || last == 0 {
+		return err
+	}
+	changes := f.Changes()
+	rows := make([][7]any, len(changes))
+	for i, c := range changes {
+		errSet := 0
+		if c.ErrSet {
+			errSet = 1
+		}
+		rows[i] = [7]any{c.ID, string(c.State), c.Attempts, c.Ref, errSet, c.Err, c.At}
+	}
+	list, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	// MATERIALIZED makes the changes the outer loop, each one primary key
+	// lookup (as in recordTx).
+	res, err := tx.ExecContext(ctx, `WITH u AS MATERIALIZED (
+			SELECT value ->> 0 AS id, value ->> 1 AS state, value ->> 2 AS n, value ->> 3 AS ref,
+				value ->> 4 AS err_set, value ->> 5 AS err, value ->> 6 AS at
+			FROM json_each(?))
+		UPDATE ops SET state = u.state, attempts = ops.attempts + u.n,
+			ref = CASE WHEN u.ref = '' THEN ops.ref ELSE u.ref END,
+			last_error = CASE WHEN u.err_set THEN u.err ELSE ops.last_error END,
+			updated_at = u.at
+		FROM u WHERE ops.run_id = ? AND ops.op_id = u.id`, string(list), runID)
+	if err != nil {
+		return fmt.Errorf("fold progress log of run %d: %w", runID, err)
+	}
+	ids := make([]string, len(changes))
+	for i, c := range changes {
+		ids[i] = c.ID
+	}
+	if err := allOps(ctx, tx, res, runID, ids); err != nil {
+		return fmt.Errorf("fold progress log: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM op_log WHERE run_id = ? AND id <= ?`, runID, last); err != nil {
+		return fmt.Errorf("fold progress log of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// foldAllTx folds every run's log, inside tx: what a crash left behind.
+func foldAllTx(ctx context.Context, tx *sql.Tx) error {
+	runs, err := loggedRuns(ctx, tx, `SELECT DISTINCT run_id FROM op_log`)
+	if err != nil {
+		return err
+	}
+	for _, id := range runs {
+		if err := foldTx(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loggedRuns returns the run ids a query over op_log gives.
+func loggedRuns(ctx context.Context, q queryer, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read progress log: %w", err)
+	}
+	var runs []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			_ = rows.Close()
+			return nil, err
+		}
+		runs = append(runs, id)
+	}
+	return runs, errors.Join(rows.Err(), rows.Close())
+}
+
+// fold folds a run's log in its own transaction (Resume, before reading
+// the run).
+func (j *SQLite) fold(ctx context.Context, runID int64) error {
+	if err := j.inTx(ctx, func(tx *sql.Tx) error { return foldTx(ctx, tx, runID) }); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
+}
+
+// readTx runs fn in one read transaction: one snapshot of the rows and the
+// log, so a fold committed meanwhile is seen whole or not at all.
+func (j *SQLite) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := j.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(tx)
+}
