@@ -155,3 +155,49 @@ func BenchmarkDetails(b *testing.B) {
 	b.ReportMetric(load.Seconds()/bn, "s/load-1M")
 	b.ReportMetric(float64(heap)/(1<<20), "MiB-held-1M")
 }
+
+// BenchmarkFinishFold measures the Finish of a 40,000-operation run, the
+// size of the apply benchmarks', each marked sent once and recorded done
+// with its own reference: the fold of its progress log into its rows
+// (oplog.go) is what the Finish costs.
+func BenchmarkFinishFold(b *testing.B) {
+	ctx := context.Background()
+	const n, batch = 40_000, 100
+	ops := makeOps(n)
+	var spent time.Duration
+	runs := 0
+	for b.Loop() {
+		b.StopTimer()
+		j := openTest(b, WithSynchronous("NORMAL"))
+		id, err := j.startRun(ctx, RunInfo{CSVDigest: "bench"}, ops, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k := 0; k < n; k += batch {
+			ids := make([]string, 0, batch)
+			ups := make([]plan.OpUpdate, 0, batch)
+			for _, op := range ops[k : k+batch] {
+				ids = append(ids, op.ID)
+				ups = append(ups, plan.OpUpdate{OpID: op.ID, State: plan.StateDone, Ref: "ref-" + op.Number})
+			}
+			if err := j.MarkSent(ctx, id, ids); err != nil {
+				b.Fatal(err)
+			}
+			if err := j.Record(ctx, id, ups); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := j.results.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		if err := j.Finish(ctx, id, End{Outcome: OutcomeDone}); err != nil {
+			b.Fatal(err)
+		}
+		spent += time.Since(t0)
+		runs++
+	}
+	b.ReportMetric(float64(spent.Microseconds())/1000/float64(runs), "ms/Finish")
+	b.ReportMetric(float64(spent.Nanoseconds())/1000/float64(runs*n), "µs/op")
+}

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -162,4 +163,27 @@ func TestLogFolded(t *testing.T) {
 		t.Fatal(err)
 	}
 	logged("after Finish", false)
+}
+
+// TestFoldPlan checks a fold looks each operation up by its primary key
+// rather than walking the run's rows once per group (foldSQL).
+func TestFoldPlan(t *testing.T) {
+	j := openTest(t)
+	rows, err := j.w.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+foldSQL, "done", 1, true, "", 0, `{}`, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if !slices.Contains(plan, "SEARCH ops USING PRIMARY KEY (run_id=? AND op_id=?)") {
+		t.Errorf("fold plan = %q, want each operation found by its primary key", plan)
+	}
 }
