@@ -59,7 +59,7 @@ func readLogUpTo(ctx context.Context, q queryer, runID int64) (f *Fold, last int
 // to ref. The group must be the outer loop, each of its rows one primary
 // key lookup (TestFoldPlan): given the bare key, SQLite's planner walks
 // the whole run instead, probing the group for each row, which made a fold
-// six times slower; MATERIALIZED and the expression (key || ”) steer it.
+// six times slower; MATERIALIZED and an expression on the key steer it.
 const foldSQL = `WITH u AS MATERIALIZED (SELECT key || '' AS id, value AS ref FROM json_each(?6))
 	UPDATE ops SET state = ?1, attempts = attempts + ?2,
 		ref = CASE WHEN u.ref = '' THEN ops.ref ELSE u.ref END,
