@@ -103,6 +103,7 @@ var figures = []figure{
 	{Name: "journal MarkSent+Record on PostgreSQL, % wall @1000/s", Pkg: "internal/journal/pgjournal", Bench: "BenchmarkMarkSentRecordPostgres", Unit: "%wall@1000/s", Dir: atMost, Target: 5},
 	{Name: "journal on PostgreSQL, save detail cache, 1M (s)", Pkg: "internal/journal/pgjournal", Bench: "BenchmarkDetailsPostgres", Unit: "s/save-1M", Note: "—"},
 	{Name: "journal on PostgreSQL, load detail cache, 1M (s)", Pkg: "internal/journal/pgjournal", Bench: "BenchmarkDetailsPostgres", Unit: "s/load-1M", Note: "—"},
+	{Name: "journal Finish of a 40k-op run, fold of its progress log (ms)", Pkg: "internal/journal", Bench: "BenchmarkFinishFold", Unit: "ms/Finish", Note: "—"},
 	{Name: "journal StartRun, 100k ops (s)", Pkg: "internal/journal", Bench: "BenchmarkStartRun", Unit: "s/StartRun-100k", Note: "—"},
 	{Name: "journal save detail cache, 1M (s)", Pkg: "internal/journal", Bench: "BenchmarkDetails", Unit: "s/save-1M", Note: "—"},
 	{Name: "journal load detail cache, 1M (s)", Pkg: "internal/journal", Bench: "BenchmarkDetails", Unit: "s/load-1M", Note: "—"},
