@@ -1052,7 +1052,19 @@ func CopyContract(t *testing.T, openFrom, openTo Opener) {
 		Held: map[plan.VendorName]int{plan.OneUC: 42}}); err != nil {
 		t.Fatal(err)
 	}
-	b := start(t, from, "d2", OpsFrom(1000, 2)) // left open: resumable after the move
+	bops := OpsFrom(1000, 2)
+	b := start(t, from, "d2", bops) // left open: resumable after the move
+	// Its progress since its start is copied too, whatever the source
+	// holds it in.
+	if err := from.MarkSent(ctx, b.ID, ids(bops[:1])); err != nil {
+		t.Fatal(err)
+	}
+	if err := from.Record(ctx, b.ID, []plan.OpUpdate{{OpID: bops[0].ID, State: plan.StatePending, Error: "timeout"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := from.MarkSent(ctx, b.ID, ids(bops[:1])); err != nil {
+		t.Fatal(err)
+	}
 	if err := from.SaveDetails(ctx, plan.OneUC, []plan.CachedState{{Number: "+12125550001", Updated: 5,
 		State: plan.State{Status: "in_service", CNAM: ptr("X")}}}); err != nil {
 		t.Fatal(err)
@@ -1091,6 +1103,9 @@ func CopyContract(t *testing.T, openFrom, openTo Opener) {
 				break
 			}
 		}
+	}
+	if r := states(t, to, b.ID)[bops[0].ID]; r.State != plan.StateSent || r.Attempts != 2 || r.LastError != "timeout" {
+		t.Errorf("open run's op 0 copied as %s/%d %q, want sent/2 timeout", r.State, r.Attempts, r.LastError)
 	}
 	failed, err := to.FailedOps(ctx, a.ID)
 	if err != nil || len(failed) != 1 || failed[0].CSVRecord != nil {
