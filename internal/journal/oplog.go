@@ -19,11 +19,11 @@ import (
 // that alone took the journal past its 5 % of apply's wall time. Appending
 // costs about 0.6 µs an operation.
 //
-// The log is folded into the rows (Fold, one UPDATE for the whole run,
-// each operation written once with its final state) by the apply lock's
-// holder only: when it finishes a run, when it resumes one (before reading
-// it, so a run whose holder was killed or lost its lock is folded by the
-// next one) and when it starts one (any run left unfolded by a crash).
+// The log is folded into the rows (Fold, each operation written once with
+// its final state) by the apply lock's holder only: when it finishes a
+// run, when it resumes one (before reading it, so a run whose holder was
+// killed or lost its lock is folded by the next one) and, best effort,
+// when it starts one (any run left unfolded by a crash and not resumed).
 // Every reader lays the log over the rows it reads (Overlay), in one
 // snapshot, so what it sees is what the rows would hold had every change
 // been written in place; a log entry is never applied twice, because a
@@ -68,12 +68,21 @@ func LogRows(at time.Time, staged []Staged, run int64, ids []string) ([]LogRow, 
 		byRun[id] = append(byRun[id], e)
 	}
 	for _, st := range staged {
-		e := LogEntry{At: t, Results: make([][4]string, 0, len(st.Updates))}
-		for _, u := range st.Updates {
+		// Within one batch only an id's last update counts, its empty ref
+		// included (what Record promises): the earlier ones are dropped
+		// here rather than folded in turn.
+		last := make(map[string]int, len(st.Updates))
+		for i, u := range st.Updates {
 			if !validState(u.State) {
 				return nil, fmt.Errorf("operation %s: invalid state %q", u.OpID, u.State)
 			}
-			e.Results = append(e.Results, [4]string{u.OpID, string(u.State), u.Ref, u.Error})
+			last[u.OpID] = i
+		}
+		e := LogEntry{At: t, Results: make([][4]string, 0, len(last))}
+		for i, u := range st.Updates {
+			if last[u.OpID] == i {
+				e.Results = append(e.Results, [4]string{u.OpID, string(u.State), u.Ref, u.Error})
+			}
 		}
 		add(st.RunID, e)
 	}

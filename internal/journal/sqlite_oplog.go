@@ -140,18 +140,18 @@ type affected int64
 func (a affected) LastInsertId() (int64, error) { return 0, errors.New("no insert") }
 func (a affected) RowsAffected() (int64, error) { return int64(a), nil }
 
-// foldAllTx folds every run's log, inside tx: what a crash left behind.
-func foldAllTx(ctx context.Context, tx *sql.Tx) error {
-	runs, err := loggedRuns(ctx, tx, `SELECT DISTINCT run_id FROM op_log`)
+// foldLeftovers folds, each in its own transaction, the logs a crash left
+// on runs nobody resumed, so that they do not grow for ever. It is best
+// effort: a log that cannot be folded stays for its run's readers and
+// resume to report, and must not stop another run from starting.
+func (j *SQLite) foldLeftovers(ctx context.Context) {
+	runs, err := loggedRuns(ctx, j.r, `SELECT DISTINCT run_id FROM op_log`)
 	if err != nil {
-		return err
+		return
 	}
 	for _, id := range runs {
-		if err := foldTx(ctx, tx, id); err != nil {
-			return err
-		}
+		_ = j.fold(ctx, id)
 	}
-	return nil
 }
 
 // loggedRuns returns the run ids a query over op_log gives.

@@ -51,12 +51,9 @@ func (j *SQLite) start(ctx context.Context, nr NewRun) (int64, error) {
 	}
 	now := nanos(j.now())
 
+	j.foldLeftovers(ctx)
 	var id int64
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
-		// Logs a crash left on runs nobody resumed go into their rows.
-		if err := foldAllTx(ctx, tx); err != nil {
-			return err
-		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO runs (started_at, csv_path, csv_digest, plan_digest, args, header, plan)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			now, info.CSVPath, info.CSVDigest, info.PlanDigest, string(args), string(header), planBlob)

@@ -72,6 +72,9 @@ func Run(t *testing.T, f Factory) {
 		{"PruneKeepsUnfinishedRuns", testPrune},
 		{"ProgressSeenOnce", testProgressSeenOnce},
 		{"ProgressLeftByCrash", testProgressLeftByCrash},
+		{"RecordLastUpdateCounts", testRecordLastUpdateCounts},
+		{"UpdatedAtStableAcrossFinish", testUpdatedAtStable},
+		{"ReadersDuringFinish", testReadersDuringFinish},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -1298,4 +1301,126 @@ func testProgressLeftByCrash(t *testing.T, open Opener) {
 	}
 	checkProgress(t, "the crashed run superseded", next, a.ID, want)
 	checkProgress(t, "the crashed run from another process", open(t, Options{}), a.ID, want)
+}
+
+// testRecordLastUpdateCounts: within one Record batch only an id's last
+// update counts, its empty ref included.
+func testRecordLastUpdateCounts(t *testing.T, open Opener) {
+	ctx := context.Background()
+	j := open(t, Options{})
+	ops := Ops(2)
+	a := start(t, j, "d", ops)
+	if err := j.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StateDone, Ref: "r0"}}); err != nil {
+		t.Fatal(err)
+	}
+	err := j.Record(ctx, a.ID, []plan.OpUpdate{
+		{OpID: ops[1].ID, State: plan.StatePending, Error: "timeout", Ref: "early"},
+		{OpID: ops[0].ID, State: plan.StateFailed, Ref: "r0-late", Error: "x"},
+		{OpID: ops[1].ID, State: plan.StateDone},
+		{OpID: ops[0].ID, State: plan.StateDone},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]progress{
+		ops[0].ID: {plan.StateDone, 0, "r0", ""},
+		ops[1].ID: {plan.StateDone, 0, "", ""},
+	}
+	checkProgress(t, "before the Finish", j, a.ID, want)
+	if err := j.Finish(ctx, a.ID, journal.End{Outcome: journal.OutcomeDone}); err != nil {
+		t.Fatal(err)
+	}
+	checkProgress(t, "after the Finish", open(t, Options{}), a.ID, want)
+}
+
+// testUpdatedAtStable: an operation's time of last change reads the same
+// before and after the run's Finish, on the real clock (finer than some
+// stores keep).
+func testUpdatedAtStable(t *testing.T, open Opener) {
+	ctx := context.Background()
+	j := open(t, Options{})
+	ops := Ops(2)
+	a := start(t, j, "d", ops)
+	if err := j.MarkSent(ctx, a.ID, ids(ops)); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StateDone}}); err != nil {
+		t.Fatal(err)
+	}
+	before := states(t, j, a.ID)
+	if err := j.Finish(ctx, a.ID, journal.End{Outcome: journal.OutcomeDone}); err != nil {
+		t.Fatal(err)
+	}
+	for id, r := range states(t, open(t, Options{}), a.ID) {
+		if b := before[id].UpdatedAt; !r.UpdatedAt.Equal(b) {
+			t.Errorf("%s: updated at %v before the Finish, %v after", id, b, r.UpdatedAt)
+		}
+	}
+}
+
+// testReadersDuringFinish reads a run from another process while its
+// holder finishes it: every read sees each operation sent exactly once,
+// and none goes back once seen done.
+func testReadersDuringFinish(t *testing.T, open Opener) {
+	ctx := context.Background()
+	holder := open(t, Options{})
+	ops := Ops(2000)
+	a := start(t, holder, "d", ops)
+	for k := 0; k < len(ops); k += 100 {
+		batch := ops[k : k+100]
+		if err := holder.MarkSent(ctx, a.ID, ids(batch)); err != nil {
+			t.Fatal(err)
+		}
+		ups := make([]plan.OpUpdate, len(batch))
+		for i, op := range batch {
+			ups[i] = plan.OpUpdate{OpID: op.ID, State: plan.StateDone, Ref: "r"}
+		}
+		if err := holder.Record(ctx, a.ID, ups); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reader := open(t, Options{})
+	stop := make(chan struct{})
+	failed := make(chan string, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		seenDone := map[string]bool{}
+		for reads := 0; ; reads++ {
+			select {
+			case <-stop:
+				if reads > 0 {
+					return
+				}
+			default:
+			}
+			recs, err := reader.Ops(ctx, a.ID)
+			if err != nil {
+				failed <- fmt.Sprintf("Ops: %v", err)
+				return
+			}
+			for _, r := range recs {
+				if r.Attempts != 1 || (r.State != plan.StateSent && r.State != plan.StateDone) ||
+					(seenDone[r.Op.ID] && r.State != plan.StateDone) {
+					failed <- fmt.Sprintf("read %d: %s = %s/%d", reads, r.Op.ID, r.State, r.Attempts)
+					return
+				}
+				if r.State == plan.StateDone {
+					seenDone[r.Op.ID] = true
+				}
+			}
+		}
+	}()
+	err := holder.Finish(ctx, a.ID, journal.End{Outcome: journal.OutcomeDone})
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-failed:
+		t.Error(msg)
+	default:
+	}
 }

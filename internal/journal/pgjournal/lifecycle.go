@@ -48,12 +48,9 @@ func (j *Journal) start(ctx context.Context, nr journal.NewRun) (int64, error) {
 		return 0, fmt.Errorf("journal: start run: %w", err)
 	}
 	now := j.now()
+	j.foldLeftovers(ctx)
 	var id int64
 	err = j.inTx(ctx, func(tx pgx.Tx) error {
-		// Logs a crash left on runs nobody resumed go into their rows.
-		if err := foldAllTx(ctx, tx); err != nil {
-			return err
-		}
 		err := tx.QueryRow(ctx, `INSERT INTO runs (started_at, csv_path, csv_digest, plan_digest, args, header, plan)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 			now, info.CSVPath, info.CSVDigest, info.PlanDigest, string(args), string(header), planBlob).Scan(&id)
@@ -262,7 +259,7 @@ func (j *Journal) MarkSent(ctx context.Context, runID int64, opIDs []string) err
 	// request may go out: the results queued since the last commit
 	// (journal/behind.go), then the mark, as one row of the progress log
 	// (journal/oplog.go); no operation row is rewritten.
-	rows, err := journal.LogRows(j.now(), staged, runID, ids)
+	rows, err := journal.LogRows(j.logNow(), staged, runID, ids)
 	if err == nil {
 		b := &pgx.Batch{}
 		queueLog(b, rows)
@@ -301,7 +298,7 @@ func (j *Journal) Record(ctx context.Context, runID int64, updates []plan.OpUpda
 // one round trip and one implicit transaction, to whose end
 // set_config(..., true) is local.
 func (j *Journal) writeResults(ctx context.Context, staged []journal.Staged) error {
-	rows, err := journal.LogRows(j.now(), staged, 0, nil)
+	rows, err := journal.LogRows(j.logNow(), staged, 0, nil)
 	if err != nil {
 		return err
 	}
@@ -311,6 +308,11 @@ func (j *Journal) writeResults(ctx context.Context, staged []journal.Staged) err
 	_, err = runBatch(ctx, j.pool, b)
 	return err
 }
+
+// logNow is the time a log entry is stamped with, at the microsecond
+// timestamptz keeps, so an operation's updated_at reads the same before
+// and after its log is folded (pgx truncates too).
+func (j *Journal) logNow() time.Time { return j.now().Truncate(time.Microsecond) }
 
 // runBatch sends b and returns every statement's result, in order.
 func runBatch(ctx context.Context, pool *pgxpool.Pool, b *pgx.Batch) ([]pgconn.CommandTag, error) {

@@ -63,6 +63,17 @@ const foldSQL = `UPDATE ops SET state = u.state, attempts = ops.attempts + u.n,
 // foldTx writes a run's log into its operations' rows, each once, and
 // deletes the log rows it applied, inside tx.
 func foldTx(ctx context.Context, tx pgx.Tx, runID int64) error {
+	// Identity values are drawn when a row is inserted, not when it is
+	// committed: without the lock, an append still uncommitted when the
+	// log is read could commit with a lower id than the last one read,
+	// and the DELETE below would remove it unapplied. EXCLUSIVE waits for
+	// appends under way and holds new ones until this transaction ends;
+	// readers (ACCESS SHARE) go on. Appends come from one holder at a
+	// time; this guards against one that lost the lock and is still
+	// writing.
+	if _, err := tx.Exec(ctx, `LOCK TABLE op_log IN EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("fold progress log of run %d: %w", runID, err)
+	}
 	f, last, err := readLog(ctx, tx, runID)
 	if err != nil || last == 0 {
 		return err
@@ -89,18 +100,18 @@ func foldTx(ctx context.Context, tx pgx.Tx, runID int64) error {
 	return nil
 }
 
-// foldAllTx folds every run's log, inside tx: what a crash left behind.
-func foldAllTx(ctx context.Context, tx pgx.Tx) error {
-	runs, err := loggedRuns(ctx, tx, `SELECT DISTINCT run_id FROM op_log`)
+// foldLeftovers folds, each in its own transaction, the logs a crash left
+// on runs nobody resumed, so that they do not grow for ever. It is best
+// effort: a log that cannot be folded stays for its run's readers and
+// resume to report, and must not stop another run from starting.
+func (j *Journal) foldLeftovers(ctx context.Context) {
+	runs, err := loggedRuns(ctx, j.pool, `SELECT DISTINCT run_id FROM op_log`)
 	if err != nil {
-		return err
+		return
 	}
 	for _, id := range runs {
-		if err := foldTx(ctx, tx, id); err != nil {
-			return err
-		}
+		_ = j.inTx(ctx, func(tx pgx.Tx) error { return foldTx(ctx, tx, id) })
 	}
-	return nil
 }
 
 // loggedRuns returns the run ids a query over op_log gives.

@@ -16,6 +16,7 @@ import (
 	"github.com/numsync/numsync/internal/journal/journaltest"
 	"github.com/numsync/numsync/internal/journal/pgjournal"
 	"github.com/numsync/numsync/internal/pgtest"
+	"github.com/numsync/numsync/internal/plan"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -247,4 +248,80 @@ func TestLogFolded(t *testing.T) {
 		t.Fatal(err)
 	}
 	logged("after Finish", false)
+}
+
+// TestFoldWaitsForConcurrentAppend: an append to a run's log still
+// uncommitted when the run is finished (a holder that lost the lock and
+// still writes) is waited for and folded. Identity values are drawn at
+// insert, not commit, so a fold that did not wait could read the log
+// without it and delete it unapplied.
+func TestFoldWaitsForConcurrentAppend(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	j, err := pgjournal.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	ops := journaltest.Ops(2)
+	a, err := j.Start(ctx, journal.NewRun{Info: journal.RunInfo{CSVDigest: "d"}, Ops: ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	other, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	late, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := journal.LogRows(time.Now(), nil, a.ID, []string{ops[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := late.Exec(ctx, `INSERT INTO op_log (run_id, data) VALUES ($1, $2)`, a.ID, rows[0].Data); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkSent(ctx, a.ID, []string{ops[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- j.Finish(ctx, a.ID, journal.End{Outcome: journal.OutcomeDone}) }()
+	for waiting := false; !waiting; {
+		select {
+		case err := <-done:
+			_ = late.Rollback(ctx)
+			t.Fatalf("Finish returned (%v) while an append to its run's log was uncommitted", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if err := conn.QueryRow(ctx, `SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND relation = 'op_log'::regclass`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := late.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got, err := j.Ops(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range got {
+		if o.State != plan.StateSent || o.Attempts != 1 {
+			t.Errorf("%s = %s/%d after the Finish, want sent/1", o.Op.ID, o.State, o.Attempts)
+		}
+	}
+	var left int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM op_log`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d log rows left after the Finish (%v)", left, err)
+	}
 }
