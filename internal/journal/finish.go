@@ -33,6 +33,12 @@ func (j *SQLite) finish(ctx context.Context, runID int64, end End) error {
 	if err != nil {
 		return fmt.Errorf("journal: finish run %d: %w", runID, err)
 	}
+	// The log goes into the rows in bounded transactions first; the
+	// finishing one folds what was appended since (normally nothing), so a
+	// finished run never has a log.
+	if err := j.fold(context.WithoutCancel(ctx), runID); err != nil {
+		return fmt.Errorf("journal: finish run %d: %w", runID, err)
+	}
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	now := nanos(j.now())

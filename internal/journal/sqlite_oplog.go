@@ -30,29 +30,34 @@ func appendLog(ctx context.Context, tx *sql.Tx, rows []LogRow) error {
 // readLog reads a run's log, in append order. ok is false when the run has
 // none.
 func readLog(ctx context.Context, q queryer, runID int64) (f *Fold, ok bool, err error) {
-	f, last, err := readLogUpTo(ctx, q, runID)
+	f, last, _, err := readLogUpTo(ctx, q, runID, 0)
 	return f, last > 0, err
 }
 
-// readLogUpTo is readLog that also returns the id of the last row read (0
-// when none), so a fold deletes exactly the rows it applied.
-func readLogUpTo(ctx context.Context, q queryer, runID int64) (f *Fold, last int64, err error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, data FROM op_log WHERE run_id = ? ORDER BY id`, runID)
+// readLogUpTo reads the oldest limit rows of a run's log (all when limit is
+// 0) and returns them with the id of the last one (0 when none), so a fold
+// deletes exactly the rows it applied, and how many there were.
+func readLogUpTo(ctx context.Context, q queryer, runID int64, limit int) (f *Fold, last int64, n int, err error) {
+	if limit == 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, data FROM op_log WHERE run_id = ? ORDER BY id LIMIT ?`, runID, limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read progress log: %w", err)
+		return nil, 0, 0, fmt.Errorf("read progress log: %w", err)
 	}
 	defer rows.Close()
 	f = NewFold()
 	for rows.Next() {
 		var data []byte
 		if err := rows.Scan(&last, &data); err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 		if err := f.Add(data); err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
+		n++
 	}
-	return f, last, rows.Err()
+	return f, last, n, rows.Err()
 }
 
 // foldSQL writes one group of a fold: ?6 is an object from operation id
@@ -69,9 +74,17 @@ const foldSQL = `WITH u AS MATERIALIZED (SELECT key || '' AS id, value AS ref FR
 // foldTx writes a run's log into its operations' rows, each once with its
 // final state, and deletes it, inside tx.
 func foldTx(ctx context.Context, tx *sql.Tx, runID int64) error {
-	f, last, err := readLogUpTo(ctx, tx, runID)
+	_, err := foldSomeTx(ctx, tx, runID, 0)
+	return err
+}
+
+// foldSomeTx is foldTx for the oldest limit rows of the log (all when 0),
+// and returns how many it folded. Folding a log's oldest rows and later the
+// rest gives the rows what folding it whole would.
+func foldSomeTx(ctx context.Context, tx *sql.Tx, runID int64, limit int) (int, error) {
+	f, last, folded, err := readLogUpTo(ctx, tx, runID, limit)
 	if err != nil || last == 0 {
-		return err
+		return 0, err
 	}
 	// The changes go in groups that share all but the id and ref (in
 	// practice one per batch of results), each an object from id to ref:
@@ -100,7 +113,7 @@ func foldTx(ctx context.Context, tx *sql.Tx, runID int64) error {
 	}
 	stmt, err := tx.PrepareContext(ctx, foldSQL)
 	if err != nil {
-		return fmt.Errorf("fold progress log of run %d: %w", runID, err)
+		return 0, fmt.Errorf("fold progress log of run %d: %w", runID, err)
 	}
 	defer stmt.Close()
 	var updated int64
@@ -109,15 +122,15 @@ func foldTx(ctx context.Context, tx *sql.Tx, runID int64) error {
 		// primary key order.
 		refs, err := json.Marshal(byGroup[g])
 		if err != nil {
-			return err
+			return 0, err
 		}
 		res, err := stmt.ExecContext(ctx, string(g.state), g.n, g.errSet, g.err, g.at, string(refs), runID)
 		if err != nil {
-			return fmt.Errorf("fold progress log of run %d: %w", runID, err)
+			return 0, fmt.Errorf("fold progress log of run %d: %w", runID, err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		updated += n
 	}
@@ -126,12 +139,12 @@ func foldTx(ctx context.Context, tx *sql.Tx, runID int64) error {
 		ids[i] = c.ID
 	}
 	if err := allOps(ctx, tx, affected(updated), runID, ids); err != nil {
-		return fmt.Errorf("fold progress log: %w", err)
+		return 0, fmt.Errorf("fold progress log: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM op_log WHERE run_id = ? AND id <= ?`, runID, last); err != nil {
-		return fmt.Errorf("fold progress log of run %d: %w", runID, err)
+		return 0, fmt.Errorf("fold progress log of run %d: %w", runID, err)
 	}
-	return nil
+	return folded, nil
 }
 
 // affected is the sql.Result of several statements: the rows they changed.
@@ -172,13 +185,35 @@ func loggedRuns(ctx context.Context, q queryer, query string, args ...any) ([]in
 	return runs, errors.Join(rows.Err(), rows.Close())
 }
 
-// fold folds a run's log in its own transaction (Resume, before reading
-// the run).
+// foldRows is how many log rows (commits) one fold transaction takes, so
+// that a run's fold at its end or resume is transactions of a bounded size,
+// each well within its timeout whatever the run's size: a few tens of
+// thousands of operations, a fraction of a second.
+const foldRows = 256
+
+// fold folds a run's log in transactions of foldRows rows each, until
+// none is left; it stops between two when ctx is done (a caller that must
+// not stop passes context.WithoutCancel). Each transaction has the
+// journal's write timeout.
 func (j *SQLite) fold(ctx context.Context, runID int64) error {
-	if err := j.inTx(ctx, func(tx *sql.Tx) error { return foldTx(ctx, tx, runID) }); err != nil {
-		return fmt.Errorf("journal: %w", err)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("journal: fold progress log of run %d: %w", runID, err)
+		}
+		cctx, cancel := detached(ctx)
+		var n int
+		err := j.inTx(cctx, func(tx *sql.Tx) (err error) {
+			n, err = foldSomeTx(cctx, tx, runID, foldRows)
+			return err
+		})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		if n < foldRows {
+			return nil
+		}
 	}
-	return nil
 }
 
 // readTx runs fn in one read transaction: one snapshot of the rows and the

@@ -75,6 +75,7 @@ func Run(t *testing.T, f Factory) {
 		{"RecordLastUpdateCounts", testRecordLastUpdateCounts},
 		{"UpdatedAtStableAcrossFinish", testUpdatedAtStable},
 		{"ReadersDuringFinish", testReadersDuringFinish},
+		{"LongLogFolded", testLongLogFolded},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -1423,4 +1424,42 @@ func testReadersDuringFinish(t *testing.T, open Opener) {
 		t.Error(msg)
 	default:
 	}
+}
+
+// testLongLogFolded: a run whose log is longer than one fold takes at a
+// time (a journal may fold in parts) reads the same before and after its
+// Finish, each change counted once.
+func testLongLogFolded(t *testing.T, open Opener) {
+	ctx := context.Background()
+	j := open(t, Options{})
+	ops := Ops(2)
+	a := start(t, j, "d", ops)
+	const marks = 600
+	for i := range marks {
+		if err := j.MarkSent(ctx, a.ID, ids(ops[:1])); err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 100:
+			if err := j.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StatePending, Error: "timeout", Ref: "r1"}}); err != nil {
+				t.Fatal(err)
+			}
+		case 300:
+			if err := j.MarkSent(ctx, a.ID, ids(ops[1:])); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := j.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StateDone}}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]progress{
+		ops[0].ID: {plan.StateDone, marks, "r1", ""},
+		ops[1].ID: {plan.StateSent, 1, "", ""},
+	}
+	checkProgress(t, "before the Finish", j, a.ID, want)
+	if err := j.Finish(ctx, a.ID, journal.End{Outcome: journal.OutcomeDone}); err != nil {
+		t.Fatal(err)
+	}
+	checkProgress(t, "after the Finish", open(t, Options{}), a.ID, want)
 }

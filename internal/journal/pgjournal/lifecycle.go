@@ -123,6 +123,10 @@ func (j *Journal) Resume(ctx context.Context, in journal.ResumeRequest) (journal
 	if in.CSVDigest == "" && in.PlanDigest == "" {
 		return out, nil
 	}
+	// Logs left by a holder that was killed (in practice the run about to
+	// be resumed) go into their rows in bounded transactions first; the
+	// transaction below folds what is left of the resumed run's.
+	j.foldLeftovers(ctx)
 	var runID int64
 	var planBlob []byte
 	err := j.inTx(ctx, func(tx pgx.Tx) error {
@@ -423,6 +427,12 @@ func (j *Journal) Finish(ctx context.Context, runID int64, end journal.End) erro
 		if n < 0 {
 			return fmt.Errorf("journal: finish run %d: negative count %d of %s", runID, n, v)
 		}
+	}
+	// The log goes into the rows in bounded transactions first; finishTx
+	// folds what was appended since (normally nothing), so a finished run
+	// never has a log.
+	if err := j.fold(context.WithoutCancel(ctx), runID); err != nil {
+		return fmt.Errorf("journal: finish run %d: %w", runID, err)
 	}
 	ctx, cancel := detached(ctx)
 	defer cancel()

@@ -27,27 +27,36 @@ type rowQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// readLog reads a run's log in append order and returns it with the id of
-// the last row read (0 when the run has none), so a fold deletes exactly
-// the rows it applied.
-func readLog(ctx context.Context, q rowQuerier, runID int64) (*journal.Fold, int64, error) {
-	rows, err := q.Query(ctx, `SELECT id, data FROM op_log WHERE run_id = $1 ORDER BY id`, runID)
+// readLog reads the oldest limit rows of a run's log (all when limit is 0),
+// in append order, and returns them with the id of the last one (0 when
+// none), so a fold deletes exactly the rows it applied, and how many there
+// were.
+func readLog(ctx context.Context, q rowQuerier, runID int64, limit int) (*journal.Fold, int64, int, error) {
+	query := `SELECT id, data FROM op_log WHERE run_id = $1 ORDER BY id`
+	args := []any{runID}
+	if limit > 0 {
+		query += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read progress log: %w", err)
+		return nil, 0, 0, fmt.Errorf("read progress log: %w", err)
 	}
 	defer rows.Close()
 	f := journal.NewFold()
 	var last int64
+	n := 0
 	for rows.Next() {
 		var data []byte
 		if err := rows.Scan(&last, &data); err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 		if err := f.Add(data); err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
+		n++
 	}
-	return f, last, rows.Err()
+	return f, last, n, rows.Err()
 }
 
 // foldSQL writes a run's log into its rows: one row of unnest per
@@ -63,6 +72,41 @@ const foldSQL = `UPDATE ops SET state = u.state, attempts = ops.attempts + u.n,
 // foldTx writes a run's log into its operations' rows, each once, and
 // deletes the log rows it applied, inside tx.
 func foldTx(ctx context.Context, tx pgx.Tx, runID int64) error {
+	_, err := foldSomeTx(ctx, tx, runID, 0)
+	return err
+}
+
+// foldRows is how many log rows (commits) one fold transaction takes, so
+// that a run's fold at its end or resume is transactions of a bounded size,
+// each well within its timeout whatever the run's size.
+const foldRows = 256
+
+// fold folds a run's log in transactions of foldRows rows each, until
+// none is left; it stops between two when ctx is done (a caller that must
+// not stop passes context.WithoutCancel). Each transaction has the
+// journal's operation timeout.
+func (j *Journal) fold(ctx context.Context, runID int64) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("fold progress log of run %d: %w", runID, err)
+		}
+		cctx, cancel := detached(ctx)
+		var n int
+		err := j.inTx(cctx, func(tx pgx.Tx) (err error) {
+			n, err = foldSomeTx(cctx, tx, runID, foldRows)
+			return err
+		})
+		cancel()
+		if err != nil || n < foldRows {
+			return err
+		}
+	}
+}
+
+// foldSomeTx is foldTx for the oldest limit rows of the log (all when 0),
+// and returns how many it folded. Folding a log's oldest rows and later the
+// rest gives the rows what folding it whole would.
+func foldSomeTx(ctx context.Context, tx pgx.Tx, runID int64, limit int) (int, error) {
 	// Identity values are drawn when a row is inserted, not when it is
 	// committed: without the lock, an append still uncommitted when the
 	// log is read could commit with a lower id than the last one read,
@@ -72,11 +116,11 @@ func foldTx(ctx context.Context, tx pgx.Tx, runID int64) error {
 	// time; this guards against one that lost the lock and is still
 	// writing.
 	if _, err := tx.Exec(ctx, `LOCK TABLE op_log IN EXCLUSIVE MODE`); err != nil {
-		return fmt.Errorf("fold progress log of run %d: %w", runID, err)
+		return 0, fmt.Errorf("fold progress log of run %d: %w", runID, err)
 	}
-	f, last, err := readLog(ctx, tx, runID)
+	f, last, folded, err := readLog(ctx, tx, runID, limit)
 	if err != nil || last == 0 {
-		return err
+		return 0, err
 	}
 	changes := f.Changes()
 	n := len(changes)
@@ -89,15 +133,15 @@ func foldTx(ctx context.Context, tx pgx.Tx, runID int64) error {
 	}
 	tag, err := tx.Exec(ctx, foldSQL, runID, opKeys(ids), states, tries, refs, errSet, errs, at)
 	if err != nil {
-		return fmt.Errorf("fold progress log of run %d: %w", runID, err)
+		return 0, fmt.Errorf("fold progress log of run %d: %w", runID, err)
 	}
 	if err := allOps(ctx, tx, tag.RowsAffected(), runID, ids); err != nil {
-		return fmt.Errorf("fold progress log: %w", err)
+		return 0, fmt.Errorf("fold progress log: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM op_log WHERE run_id = $1 AND id <= $2`, runID, last); err != nil {
-		return fmt.Errorf("fold progress log of run %d: %w", runID, err)
+		return 0, fmt.Errorf("fold progress log of run %d: %w", runID, err)
 	}
-	return nil
+	return folded, nil
 }
 
 // foldLeftovers folds, each in its own transaction, the logs a crash left
@@ -110,7 +154,7 @@ func (j *Journal) foldLeftovers(ctx context.Context) {
 		return
 	}
 	for _, id := range runs {
-		_ = j.inTx(ctx, func(tx pgx.Tx) error { return foldTx(ctx, tx, id) })
+		_ = j.fold(ctx, id)
 	}
 }
 

@@ -111,7 +111,7 @@ func (j *Journal) fillCounts(ctx context.Context, runs []journal.Run) error {
 // countLogged counts a run's operations by state with its log laid over
 // them.
 func countLogged(ctx context.Context, tx pgx.Tx, r *journal.Run) error {
-	f, _, err := readLog(ctx, tx, r.ID)
+	f, _, _, err := readLog(ctx, tx, r.ID, 0)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (j *Journal) CSVHeader(ctx context.Context, runID int64) ([]string, error) 
 func (j *Journal) scanOps(ctx context.Context, runID int64, failedOnly bool, fn func(plan.OpRecord, []string)) error {
 	var ps []journal.OpProgress[int64]
 	err := j.readTx(ctx, func(tx pgx.Tx) error {
-		f, last, err := readLog(ctx, tx, runID)
+		f, last, _, err := readLog(ctx, tx, runID, 0)
 		if err != nil {
 			return err
 		}
