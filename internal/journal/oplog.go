@@ -34,6 +34,22 @@ import (
 // row, and a row written without a sync can only be lost along with every
 // later one.
 
+// While a run is applied, the background write of results (behind.go)
+// also folds the oldest FoldBehindRows rows of the run's log once it is
+// longer than FoldBehindAt rows. That write runs when the executor is idle
+// (no mark came within the queue's delay), so a run's log is mostly folded
+// while it is applied and its Finish is left a bounded fold whatever the
+// run's size; each such fold is small, to keep short the wait of a mark
+// that comes meanwhile.
+const (
+	// FoldBehindAt is the log length, in rows, past which the background
+	// write folds.
+	FoldBehindAt = 64
+	// FoldBehindRows is how many of the oldest rows one background fold
+	// takes.
+	FoldBehindRows = 16
+)
+
 // LogEntry is one change to a run's operations, in the order it was made:
 // either a sent mark (Sent: one attempt more each) or a batch of results
 // (Results).

@@ -187,3 +187,35 @@ func TestFoldPlan(t *testing.T) {
 		t.Errorf("fold plan = %q, want each operation found by its primary key", plan)
 	}
 }
+
+// TestLogFoldedBehind checks the background write keeps a run's log
+// short while the run is applied.
+func TestLogFoldedBehind(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	ops := makeOps(2)
+	a, err := j.Start(ctx, NewRun{Info: RunInfo{CSVDigest: "d"}, Ops: ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	longest := 0
+	for range 300 {
+		if err := j.MarkSent(ctx, a.ID, []string{ops[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StatePending}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.results.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := j.r.QueryRowContext(ctx, `SELECT count(*) FROM op_log`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		longest = max(longest, n)
+	}
+	if longest > FoldBehindAt+2 {
+		t.Errorf("the log grew to %d rows, want at most %d", longest, FoldBehindAt+2)
+	}
+}

@@ -76,6 +76,7 @@ func Run(t *testing.T, f Factory) {
 		{"UpdatedAtStableAcrossFinish", testUpdatedAtStable},
 		{"ReadersDuringFinish", testReadersDuringFinish},
 		{"LongLogFolded", testLongLogFolded},
+		{"ProgressWhileFoldedBehind", testProgressWhileFoldedBehind},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -1459,6 +1460,39 @@ func testLongLogFolded(t *testing.T, open Opener) {
 	}
 	checkProgress(t, "before the Finish", j, a.ID, want)
 	if err := j.Finish(ctx, a.ID, journal.End{Outcome: journal.OutcomeDone}); err != nil {
+		t.Fatal(err)
+	}
+	checkProgress(t, "after the Finish", open(t, Options{}), a.ID, want)
+}
+
+// testProgressWhileFoldedBehind: results written in the background while
+// a run is applied (a journal may fold its log meanwhile) leave every
+// change counted once, read before and after the Finish.
+func testProgressWhileFoldedBehind(t *testing.T, open Opener) {
+	ctx := context.Background()
+	j := open(t, Options{})
+	ops := Ops(2)
+	a := start(t, j, "d", ops)
+	const rounds = 200
+	for i := range rounds {
+		if err := j.MarkSent(ctx, a.ID, ids(ops[:1])); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StatePending, Error: fmt.Sprint("try ", i)}}); err != nil {
+			t.Fatal(err)
+		}
+		// A read writes the queued results first, on their own.
+		if _, err := j.Run(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]progress{
+		ops[0].ID: {plan.StatePending, rounds, "", fmt.Sprint("try ", rounds-1)},
+		ops[1].ID: {plan.StatePending, 0, "", ""},
+	}
+	checkProgress(t, "before the Finish", j, a.ID, want)
+	checkProgress(t, "another process before the Finish", open(t, Options{}), a.ID, want)
+	if err := j.Finish(ctx, a.ID, journal.End{Outcome: journal.OutcomeInterrupted}); err != nil {
 		t.Fatal(err)
 	}
 	checkProgress(t, "after the Finish", open(t, Options{}), a.ID, want)

@@ -325,3 +325,45 @@ func TestFoldWaitsForConcurrentAppend(t *testing.T) {
 		t.Errorf("%d log rows left after the Finish (%v)", left, err)
 	}
 }
+
+// TestLogFoldedBehind checks the background write keeps a run's log
+// short while the run is applied.
+func TestLogFoldedBehind(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	j, err := pgjournal.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	ops := journaltest.Ops(2)
+	a, err := j.Start(ctx, journal.NewRun{Info: journal.RunInfo{CSVDigest: "d"}, Ops: ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	longest := 0
+	for range 200 {
+		if err := j.MarkSent(ctx, a.ID, []string{ops[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Record(ctx, a.ID, []plan.OpUpdate{{OpID: ops[0].ID, State: plan.StatePending}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := j.Run(ctx, a.ID); err != nil { // writes the result first
+			t.Fatal(err)
+		}
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM op_log`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		longest = max(longest, n)
+	}
+	if longest > journal.FoldBehindAt+2 {
+		t.Errorf("the log grew to %d rows, want at most %d", longest, journal.FoldBehindAt+2)
+	}
+}
