@@ -67,6 +67,7 @@ type ResultQueue struct {
 	cond     *sync.Cond
 	queue    []Staged
 	inflight bool // a writer (background or MarkSent) holds taken batches
+	waiting  int  // Take calls (marks) waiting for the writer under way
 	draining bool // a background drain is scheduled or running
 	err      error
 	known    map[int64]map[string]struct{}
@@ -200,9 +201,11 @@ func (q *ResultQueue) drain() {
 // the next writer.
 func (q *ResultQueue) Take() (staged []Staged, done func(error), err error) {
 	q.mu.Lock()
+	q.waiting++
 	for q.inflight && q.err == nil {
 		q.cond.Wait()
 	}
+	q.waiting--
 	if q.err != nil {
 		defer q.mu.Unlock()
 		return nil, nil, q.err
@@ -247,6 +250,17 @@ func (q *ResultQueue) Flush() error {
 		q.cond.Wait()
 	}
 	return q.err
+}
+
+// Waiting reports whether a MarkSent is waiting for the write under way,
+// so that work a background write does beyond its results (a fold of the
+// progress log, oplog.go) can stop and let the mark go first. A read or a
+// Finish waiting in Flush does not count: its wait is not on the
+// executor's path, and a Finish folds the rest itself.
+func (q *ResultQueue) Waiting() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.waiting > 0
 }
 
 // OpIDs returns the operations' ids, for ResultQueue.Known.

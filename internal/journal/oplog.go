@@ -35,12 +35,13 @@ import (
 // later one.
 
 // While a run is applied, the background write of results (behind.go)
-// also folds the oldest FoldBehindRows rows of the run's log once it is
-// longer than FoldBehindAt rows. That write runs when the executor is idle
-// (no mark came within the queue's delay), so a run's log is mostly folded
-// while it is applied and its Finish is left a bounded fold whatever the
-// run's size; each such fold is small, to keep short the wait of a mark
-// that comes meanwhile.
+// also folds up to FoldBehindRows of the oldest rows of the run's log
+// while it is longer than FoldBehindAt rows. That write runs when the
+// executor is idle (no mark came within the queue's delay), so a run's log
+// is mostly folded while it is applied and its Finish is left a bounded
+// fold whatever the run's size. It folds one row a transaction and stops
+// as soon as a mark waits for it (ResultQueue.Waiting): a mark waits for
+// one row's fold at most.
 const (
 	// FoldBehindAt is the log length, in rows, past which the background
 	// write folds.
