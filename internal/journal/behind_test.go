@@ -96,3 +96,60 @@ func TestResultQueueFailureStops(t *testing.T) {
 		t.Errorf("Record = %v, want the write's error", err)
 	}
 }
+
+// TestResultQueueWaiting: a mark waiting for the background write under
+// way is seen by that write (so a fold it does can stop for the mark); a
+// read waiting in Flush is not.
+func TestResultQueueWaiting(t *testing.T) {
+	ctx := context.Background()
+	inWrite := make(chan struct{})
+	release := make(chan struct{})
+	var q *ResultQueue
+	sawMark := make(chan bool, 1)
+	q = NewResultQueue(func(context.Context, []Staged) error {
+		close(inWrite)
+		// Until the test lets go: each poll says whether a mark waits.
+		for {
+			select {
+			case <-release:
+				sawMark <- q.Waiting()
+				return nil
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}, func(context.Context, int64) ([]string, error) { return []string{"a"}, nil })
+	q.delay = time.Hour
+	if err := q.Record(ctx, 1, []plan.OpUpdate{{OpID: "a", State: plan.StateDone}}); err != nil {
+		t.Fatal(err)
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- q.Flush() }()
+	<-inWrite
+	if q.Waiting() {
+		t.Error("a Flush counts as a waiting mark")
+	}
+	took := make(chan error, 1)
+	go func() {
+		_, done, err := q.Take()
+		if err == nil {
+			done(nil)
+		}
+		took <- err
+	}()
+	for !q.Waiting() {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if !<-sawMark {
+		t.Error("the write did not see the mark waiting for it")
+	}
+	if err := <-took; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if q.Waiting() {
+		t.Error("Waiting after every mark went through")
+	}
+}
