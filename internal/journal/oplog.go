@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -34,6 +35,28 @@ import (
 // row, and a row written without a sync can only be lost along with every
 // later one.
 
+// FoldRows is how many log rows (commits) one fold transaction takes, so
+// that a run's fold at its end or resume is transactions of a bounded size,
+// each well within its store's timeout whatever the run's size: a few tens
+// of thousands of operations, a fraction of a second.
+const FoldRows = 256
+
+// FoldInParts runs part, which folds up to FoldRows of a run's oldest log
+// rows in one transaction and returns how many it folded, until a part
+// folds fewer: the log is then empty. It stops between two parts when ctx
+// is done (a caller that must not stop passes context.WithoutCancel).
+func FoldInParts(ctx context.Context, part func() (int, error)) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := part()
+		if err != nil || n < FoldRows {
+			return err
+		}
+	}
+}
+
 // While a run is applied, the background write of results (behind.go)
 // also folds up to FoldBehindRows of the oldest rows of the run's log
 // while it is longer than FoldBehindAt rows. That write runs when the
@@ -46,10 +69,22 @@ const (
 	// FoldBehindAt is the log length, in rows, past which the background
 	// write folds.
 	FoldBehindAt = 64
-	// FoldBehindRows is how many of the oldest rows one background fold
-	// takes.
+	// FoldBehindRows is how many rows one background write folds at most.
 	FoldBehindRows = 16
 )
+
+// FoldBehind is the background write's fold of a run's log of n rows:
+// while the log is longer than FoldBehindAt and no mark waits for this
+// write (waiting), it calls one, which folds the oldest row in a
+// transaction of its own, up to FoldBehindRows times.
+func FoldBehind(n int, waiting func() bool, one func() error) error {
+	for k := 0; k < FoldBehindRows && n-k > FoldBehindAt && !waiting(); k++ {
+		if err := one(); err != nil {
+			return fmt.Errorf("fold progress log behind: %w", err)
+		}
+	}
+	return nil
+}
 
 // LogEntry is one change to a run's operations, in the order it was made:
 // either a sent mark (Sent: one attempt more each) or a batch of results

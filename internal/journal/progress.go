@@ -111,29 +111,28 @@ func (j *SQLite) writeResults(ctx context.Context, staged []Staged) (err error) 
 	return j.foldBehind(ctx, conn, rows)
 }
 
-// foldBehind folds up to FoldBehindRows of the oldest rows of each run's
-// log that is longer than FoldBehindAt rows (oplog.go), one row a
+// foldBehind is FoldBehind (oplog.go) for each run of rows, one row a
 // transaction on conn, the background write's, without a sync (a fold lost
-// in a crash takes its deletions with it). It stops as soon as a mark
-// waits for this write, so the mark waits for one row's fold at most.
+// in a crash takes its deletions with it).
 func (j *SQLite) foldBehind(ctx context.Context, conn *sql.Conn, rows []LogRow) error {
 	for _, r := range rows {
 		var n int
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM op_log WHERE run_id = ?`, r.RunID).Scan(&n); err != nil {
 			return fmt.Errorf("fold progress log behind: %w", err)
 		}
-		for k := 0; k < FoldBehindRows && n-k > FoldBehindAt && !j.results.Waiting(); k++ {
+		err := FoldBehind(n, j.results.Waiting, func() error {
 			tx, err := conn.BeginTx(ctx, nil)
 			if err != nil {
-				return fmt.Errorf("fold progress log behind: begin: %w", err)
+				return err
 			}
 			if _, err := foldSomeTx(ctx, tx, r.RunID, 1); err != nil {
 				_ = tx.Rollback()
-				return fmt.Errorf("fold progress log behind: %w", err)
+				return err
 			}
-			if err := tx.Commit(); err != nil {
-				return fmt.Errorf("fold progress log behind: commit: %w", err)
-			}
+			return tx.Commit()
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -185,35 +185,22 @@ func loggedRuns(ctx context.Context, q queryer, query string, args ...any) ([]in
 	return runs, errors.Join(rows.Err(), rows.Close())
 }
 
-// foldRows is how many log rows (commits) one fold transaction takes, so
-// that a run's fold at its end or resume is transactions of a bounded size,
-// each well within its timeout whatever the run's size: a few tens of
-// thousands of operations, a fraction of a second.
-const foldRows = 256
-
-// fold folds a run's log in transactions of foldRows rows each, until
-// none is left; it stops between two when ctx is done (a caller that must
-// not stop passes context.WithoutCancel). Each transaction has the
-// journal's write timeout.
+// fold folds a run's log in parts (FoldInParts), each transaction with
+// the journal's write timeout.
 func (j *SQLite) fold(ctx context.Context, runID int64) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("journal: fold progress log of run %d: %w", runID, err)
-		}
+	err := FoldInParts(ctx, func() (n int, err error) {
 		cctx, cancel := detached(ctx)
-		var n int
-		err := j.inTx(cctx, func(tx *sql.Tx) (err error) {
-			n, err = foldSomeTx(cctx, tx, runID, foldRows)
+		defer cancel()
+		err = j.inTx(cctx, func(tx *sql.Tx) (err error) {
+			n, err = foldSomeTx(cctx, tx, runID, FoldRows)
 			return err
 		})
-		cancel()
-		if err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		if n < foldRows {
-			return nil
-		}
+		return n, err
+	})
+	if err != nil {
+		return fmt.Errorf("journal: fold progress log of run %d: %w", runID, err)
 	}
+	return nil
 }
 
 // readTx runs fn in one read transaction: one snapshot of the rows and the

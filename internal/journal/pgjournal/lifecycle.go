@@ -315,28 +315,26 @@ func (j *Journal) writeResults(ctx context.Context, staged []journal.Staged) err
 	return j.foldBehind(ctx, rows)
 }
 
-// foldBehind folds up to FoldBehindRows of the oldest rows of each run's
-// log that is longer than FoldBehindAt rows (journal/oplog.go), one row a
+// foldBehind is journal.FoldBehind for each run of rows, one row a
 // transaction that does not wait for the server's disk (a fold lost in a
-// crash takes its deletions with it). It stops as soon as a mark waits
-// for this write, so the mark waits for one row's fold at most.
+// crash takes its deletions with it).
 func (j *Journal) foldBehind(ctx context.Context, rows []journal.LogRow) error {
 	for _, r := range rows {
 		var n int
 		if err := j.pool.QueryRow(ctx, `SELECT count(*) FROM op_log WHERE run_id = $1`, r.RunID).Scan(&n); err != nil {
 			return fmt.Errorf("fold progress log behind: %w", err)
 		}
-		for k := 0; k < journal.FoldBehindRows && n-k > journal.FoldBehindAt && !j.results.Waiting(); k++ {
-			err := j.inTx(ctx, func(tx pgx.Tx) error {
+		err := journal.FoldBehind(n, j.results.Waiting, func() error {
+			return j.inTx(ctx, func(tx pgx.Tx) error {
 				if _, err := tx.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true)`); err != nil {
 					return err
 				}
 				_, err := foldSomeTx(ctx, tx, r.RunID, 1)
 				return err
 			})
-			if err != nil {
-				return fmt.Errorf("fold progress log behind: %w", err)
-			}
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

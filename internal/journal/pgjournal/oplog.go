@@ -76,31 +76,22 @@ func foldTx(ctx context.Context, tx pgx.Tx, runID int64) error {
 	return err
 }
 
-// foldRows is how many log rows (commits) one fold transaction takes, so
-// that a run's fold at its end or resume is transactions of a bounded size,
-// each well within its timeout whatever the run's size.
-const foldRows = 256
-
-// fold folds a run's log in transactions of foldRows rows each, until
-// none is left; it stops between two when ctx is done (a caller that must
-// not stop passes context.WithoutCancel). Each transaction has the
-// journal's operation timeout.
+// fold folds a run's log in parts (journal.FoldInParts), each
+// transaction with the journal's operation timeout.
 func (j *Journal) fold(ctx context.Context, runID int64) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("fold progress log of run %d: %w", runID, err)
-		}
+	err := journal.FoldInParts(ctx, func() (n int, err error) {
 		cctx, cancel := detached(ctx)
-		var n int
-		err := j.inTx(cctx, func(tx pgx.Tx) (err error) {
-			n, err = foldSomeTx(cctx, tx, runID, foldRows)
+		defer cancel()
+		err = j.inTx(cctx, func(tx pgx.Tx) (err error) {
+			n, err = foldSomeTx(cctx, tx, runID, journal.FoldRows)
 			return err
 		})
-		cancel()
-		if err != nil || n < foldRows {
-			return err
-		}
+		return n, err
+	})
+	if err != nil {
+		return fmt.Errorf("fold progress log of run %d: %w", runID, err)
 	}
+	return nil
 }
 
 // foldSomeTx is foldTx for the oldest limit rows of the log (all when 0),
